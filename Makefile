@@ -1,0 +1,46 @@
+# The two set-up commands: `make run` and `make test`. Every pip call goes through constraints.txt.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+PIP     := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
+HOST    ?= 127.0.0.1
+PORT    ?= 8000
+
+.PHONY: run test bench build eval check clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) -e '.[test,st]'
+	touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(PIP) -e '.[bench]'
+	touch $@
+
+build: $(VENV)/.installed
+	$(BIN)/bot build --if-stale
+
+run: build
+	$(BIN)/bot serve --host $(HOST) --port $(PORT)
+
+check: $(VENV)/.installed
+	$(BIN)/bot check-corpus
+
+test: $(VENV)/.installed-test
+	$(BIN)/bot check-corpus
+	$(BIN)/python -m pytest -q
+
+eval: build
+	$(BIN)/bot eval
+
+bench: build $(VENV)/.installed-bench
+	$(BIN)/python -m bot.bench
+
+clean:
+	rm -rf $(VENV) index

@@ -1,0 +1,260 @@
+"""`bot check-corpus`: every rule the corpus must keep, each defect as "file:line: message"."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from .corpus import CURRENT, Citation, Corpus, CorpusError, Source, load_corpus
+
+AUDIENCES = {"公众", "学生", "教师", "企业", "重点单位", "公务员", "媒体"}
+STATUSES = {CURRENT, "已修订", "已废止"}
+MIN_PHRASINGS, MAX_PHRASINGS = 3, 8
+MAX_ANSWER_CHARS = 160
+MIN_ENTRIES_PER_ARTICLE = 3
+_QUOTE = re.compile(r"「([^」]*)」")
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _phrasing_key(text: str) -> str:
+    """Phrasings that differ only in spacing, case or end punctuation count as the same."""
+    return re.sub(r"[\s\u3000?？!！。.,，]+", "", text).casefold()
+
+
+def _cite_problem(corpus: Corpus, c: Citation) -> str | None:
+    """Why a citation does not resolve, or None."""
+    doc = corpus.documents.get(c.doc_id)
+    if doc is None:
+        return f"cites unknown document {c.doc_id!r} (known: {', '.join(sorted(corpus.documents))})"
+    art = doc.article(c.article)
+    if art is None:
+        return f"cites {c.doc_id} {c.label}, but that document has articles 1–{len(doc.articles)}"
+    if c.paragraph is not None:
+        para = art.paragraph(c.paragraph)
+        if para is None:
+            return f"cites {c.doc_id} {c.label}, but {art.label} has {len(art.paragraphs)} paragraph(s)"
+        if c.item is not None and not 1 <= c.item <= len(para.items):
+            return f"cites {c.doc_id} {c.label}, but that paragraph has {len(para.items)} item(s)"
+    elif c.item is not None:
+        return f"cites an item of {c.doc_id} {art.label} without saying which paragraph"
+    if not doc.is_current:
+        return f"cites {c.doc_id} ({doc.status}) as if current; cite the text in force instead"
+    return None
+
+
+def _in_text(fragment: str, text: str) -> bool:
+    return fragment in text or fragment in text.replace("\n", "")
+
+
+def check_documents(corpus: Corpus) -> list[str]:
+    """Pinned text, metadata and structure of each legal document."""
+    out = []
+    primaries = [d for d in corpus.documents.values() if d.primary]
+    if len(primaries) != 1:
+        out.append(f"{corpus.root / 'documents'}:1: exactly one document must be primary: true (found {len(primaries)})")
+    for doc in corpus.documents.values():
+        src, meta = doc.source, doc.meta
+        txt = Path(src.path).with_suffix(".txt")
+        if doc.doc_id != Path(src.path).stem:
+            out.append(f"{src}: doc_id {doc.doc_id!r} does not match the file name {Path(src.path).stem!r}")
+        for key in ("title", "issuing_body", "status", "effective", "source", "text_sha256"):
+            if not meta.get(key):
+                out.append(f"{src}: metadata field {key!r} is missing or empty")
+        if doc.status not in STATUSES:
+            out.append(f"{src}: status {doc.status!r} is not one of {', '.join(sorted(STATUSES))}")
+        if doc.effective and not _DATE.match(doc.effective):
+            out.append(f"{src}: effective date {doc.effective!r} is not YYYY-MM-DD")
+        if doc.is_current and meta.get("superseded_by"):
+            out.append(f"{src}: marked {CURRENT} but also superseded_by {meta['superseded_by']}")
+        if not doc.is_current and not meta.get("superseded_by") and doc.status == "已修订":
+            out.append(f"{src}: status 已修订 needs superseded_by: <doc_id of the text in force>")
+        actual = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
+        if meta.get("text_sha256") and actual != meta["text_sha256"]:
+            what = "the measures differ from the seed text" if doc.primary else "the legal text differs from its source"
+            out.append(
+                f"{txt}:1: {what} (sha256 {actual[:12]}… but {Path(src.path).name} pins {str(meta['text_sha256'])[:12]}…); "
+                "legal wording must stay byte-for-byte"
+            )
+        expected = meta.get("articles")
+        if expected is not None and int(expected) != len(doc.articles):
+            out.append(f"{txt}:1: expected {expected} articles, parsed {len(doc.articles)}")
+    return out
+
+
+def check_faq(corpus: Corpus) -> list[str]:
+    """Every FAQ rule: ids, phrasings, answer length, citations, verbatim quotes."""
+    out = []
+    seen_ids: dict[str, Source] = {}
+    seen_phrasings: dict[str, tuple[str, Source]] = {}
+    for e in corpus.faq:
+        where = f"{e.source}: entry {e.id or '(no id)'}"
+        if not _ID.match(e.id):
+            out.append(f"{where}: id must be lowercase letters, digits and hyphens")
+        elif e.id in seen_ids:
+            out.append(f"{where}: id already used at {seen_ids[e.id]}")
+        seen_ids.setdefault(e.id, e.source)
+        if not e.topic:
+            out.append(f"{where}: topic is missing")
+        if not e.audience:
+            out.append(f"{where}: audience is missing (any of {' '.join(sorted(AUDIENCES))})")
+        for tag in e.audience:
+            if tag not in AUDIENCES:
+                out.append(f"{where}: unknown audience {tag!r} (use {' '.join(sorted(AUDIENCES))})")
+        if len(e.questions) < MIN_PHRASINGS:
+            out.append(f"{where}: has {len(e.questions)} phrasing(s); at least {MIN_PHRASINGS} are needed")
+        if len(e.questions) > MAX_PHRASINGS:
+            out.append(f"{where}: has {len(e.questions)} phrasings; at most {MAX_PHRASINGS}")
+        for i, q in enumerate(e.questions):
+            line = e.question_lines[i] if i < len(e.question_lines) else e.source.line
+            qsrc = Source(e.source.path, line)
+            if not q:
+                out.append(f"{qsrc}: entry {e.id}: empty phrasing")
+                continue
+            key = _phrasing_key(q)
+            if key in seen_phrasings and seen_phrasings[key][0] != e.id:
+                other_id, other_src = seen_phrasings[key]
+                out.append(f"{qsrc}: phrasing {q!r} is used by two entries: {e.id} and {other_id} ({other_src})")
+            elif key in seen_phrasings:
+                out.append(f"{qsrc}: phrasing {q!r} appears twice in entry {e.id}")
+            seen_phrasings.setdefault(key, (e.id, qsrc))
+        if not e.answer:
+            out.append(f"{where}: answer is empty")
+        elif len(e.answer) > MAX_ANSWER_CHARS:
+            out.append(f"{where}: answer has {len(e.answer)} characters; keep it to {MAX_ANSWER_CHARS} or fewer")
+        if not e.citations:
+            out.append(f"{where}: no citations; every answer must rest on the articles it cites")
+        texts = []
+        for c in e.citations:
+            problem = _cite_problem(corpus, c)
+            if problem:
+                out.append(f"{where}: {problem}")
+            else:
+                texts.append(corpus.resolve(c) or "")
+        for quote in _QUOTE.findall(e.answer):
+            if not quote.strip():
+                out.append(f"{where}: empty 「」 quote")
+            elif texts and not any(_in_text(quote, t) for t in texts):
+                cited = ", ".join(f"{c.doc_id} {c.label}" for c in e.citations)
+                out.append(f"{where}: quote 「{quote}」 is not found verbatim in the cited text ({cited})")
+    return out
+
+
+def check_channels(corpus: Corpus) -> list[str]:
+    """The reporting channels: a hotline present, their legal source resolvable and current."""
+    path = corpus.root / "channels.yaml"
+    out = []
+    if not path.exists():
+        return [f"{path}:1: missing: the reporting channels must be data in corpus/"]
+    if not any(ch.kind == "hotline" for ch in corpus.channels):
+        out.append(f"{path}:1: the channel list has no hotline (kind: hotline); every answer must show one")
+    data = corpus.channels_source
+    refs = [data.get("source")] + list(data.get("backed_by") or [])
+    if not data.get("source"):
+        out.append(f"{path}:1: `source:` must cite the article that prescribes these channels")
+    for raw in filter(None, refs):
+        try:
+            c = Citation(str(raw["doc_id"]), int(raw["article"]), raw.get("paragraph"), raw.get("item"))
+        except (KeyError, TypeError, ValueError):
+            out.append(f"{path}:{raw.get('__line__', 1)}: a citation needs doc_id and article")
+            continue
+        if problem := _cite_problem(corpus, c):
+            out.append(f"{path}:{raw.get('__line__', 1)}: {problem}")
+    return out
+
+
+def check_crossrefs(corpus: Corpus) -> list[str]:
+    """2014 → 2023 rows point at articles that exist, and every old number the texts cite is mapped."""
+    path = corpus.root / "crossrefs.yaml"
+    out = []
+    old_doc = corpus.documents.get("fanjiandiefa-2014")
+    for ref in corpus.crossrefs.values():
+        if old_doc and old_doc.article(ref.old) is None:
+            out.append(f"{path}:1: row old: {ref.old} is not an article of fanjiandiefa-2014")
+        for c in ref.new:
+            if problem := _cite_problem(corpus, c):
+                out.append(f"{path}:1: row old: {ref.old}: {problem}")
+    for doc in corpus.documents.values():
+        for art in doc.articles:
+            for old in doc.old_law_refs(art.number):
+                if old not in corpus.crossrefs:
+                    out.append(
+                        f"{art.source}: {doc.doc_id} {art.label} cites 《反间谍法》 (2014) article {old}, "
+                        f"which has no row in {path.name}"
+                    )
+    return out
+
+
+def check_quiz(corpus: Corpus) -> list[str]:
+    """Quiz items: resolvable citation, verbatim support, a valid answer index, no repeated questions."""
+    out = []
+    seen: dict[str, str] = {}
+    for q in corpus.quiz:
+        where = f"{q.source}: quiz item {q.id}"
+        if q.id in seen:
+            out.append(f"{where}: id already used")
+        if q.kind not in {"choice", "judge"}:
+            out.append(f"{where}: kind must be choice or judge")
+        if q.kind == "judge" and list(q.options) != ["正确", "错误"]:
+            out.append(f"{where}: a judge item has exactly the options [正确, 错误]")
+        if q.kind == "choice" and not 3 <= len(q.options) <= 4:
+            out.append(f"{where}: a choice item has 3 or 4 options")
+        if len(set(q.options)) != len(q.options):
+            out.append(f"{where}: repeated option")
+        if not 0 <= q.answer < len(q.options):
+            out.append(f"{where}: answer {q.answer} is not an index into its {len(q.options)} options")
+        if problem := _cite_problem(corpus, q.citation):
+            out.append(f"{where}: {problem}")
+        elif not q.support:
+            out.append(f"{where}: `support:` must quote the words of the cited article that prove the answer")
+        elif not _in_text(q.support, corpus.resolve(q.citation) or ""):
+            out.append(f"{where}: support 「{q.support}」 is not found verbatim in {q.citation.doc_id} {q.citation.label}")
+        for tag in q.audience:
+            if tag not in AUDIENCES:
+                out.append(f"{where}: unknown audience {tag!r}")
+        key = _phrasing_key(q.question)
+        if key in seen.values():
+            out.append(f"{where}: the same question is asked by another item")
+        seen[q.id] = key
+    return out
+
+
+def check_coverage(corpus: Corpus) -> list[str]:
+    """Each article of the measures is looked at by at least three FAQ entries."""
+    if not corpus.faq:
+        return [f"{corpus.root / 'faq'}:1: no FAQ entries found"]
+    return [
+        f"{corpus.root / 'faq'}:1: {corpus.primary.doc_id} {corpus.primary.article(n).label} is cited by "
+        f"{count} FAQ entr{'y' if count == 1 else 'ies'}; at least {MIN_ENTRIES_PER_ARTICLE} are needed"
+        for n, count in coverage(corpus).items()
+        if count < MIN_ENTRIES_PER_ARTICLE
+    ]
+
+
+def check_corpus(root: Path | str) -> list[str]:
+    """All defects of the corpus at root; an empty list means it is valid."""
+    try:
+        corpus = load_corpus(root)
+    except CorpusError as exc:
+        return [str(exc)]
+    return [
+        *corpus.problems,
+        *check_documents(corpus),
+        *check_faq(corpus),
+        *check_channels(corpus),
+        *check_crossrefs(corpus),
+        *check_quiz(corpus),
+        *check_coverage(corpus),
+    ]
+
+
+def coverage(corpus: Corpus) -> dict[int, int]:
+    """How many FAQ entries cite each article of the measures."""
+    counts: dict[int, int] = defaultdict(int)
+    primary = corpus.primary.doc_id
+    for e in corpus.faq:
+        for n in {c.article for c in e.citations if c.doc_id == primary}:
+            counts[n] += 1
+    return {a.number: counts.get(a.number, 0) for a in corpus.primary.articles}

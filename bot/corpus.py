@@ -1,0 +1,519 @@
+"""The corpus: legal documents parsed into 章/条/款/项, FAQ entries, reporting channels and cross-references.
+
+Everything here is read from corpus/ (data only). Loading is lenient and records where each thing came from
+(file and line) so that `bot check-corpus` (bot/check.py) can point at defects precisely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .numerals import NUMERAL, article_label, cn_to_int, item_label, paragraph_label
+
+DEFAULT_CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
+CURRENT = "现行有效"
+
+_HEADING = re.compile(rf"^(?:#+\s*)?第({NUMERAL})(章|节)[\s\u3000]*(.*)$")
+_ARTICLE = re.compile(rf"^第({NUMERAL})条(?:[\s\u3000]+(.*)|$)")
+_ITEM = re.compile(rf"^[（(]({NUMERAL})[）)]")
+_OLD_LAW_REF = re.compile(rf"《(?:中华人民共和国)?反间谍法》第({NUMERAL})条")
+
+
+# ---------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a record was read from, for error messages."""
+
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One 款: its lead sentence and its 项 (items), verbatim."""
+
+    doc_id: str
+    article: int
+    number: int
+    lead: str
+    items: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        """Stable id such as zhejiang-2019/19/2."""
+        return f"{self.doc_id}/{self.article}/{self.number}"
+
+    @property
+    def text(self) -> str:
+        """The whole 款 with its items, one per line, as in the source."""
+        return "\n".join((self.lead, *self.items)) if self.lead else "\n".join(self.items)
+
+    @property
+    def label(self) -> str:
+        """第二款."""
+        return paragraph_label(self.number)
+
+
+@dataclass(frozen=True)
+class Article:
+    """One 条 with its paragraphs, chapter and section."""
+
+    doc_id: str
+    number: int
+    paragraphs: tuple[Paragraph, ...]
+    chapter: str = ""
+    section: str = ""
+    source: Source | None = field(default=None, compare=False)
+
+    @property
+    def id(self) -> str:
+        """Stable id such as zhejiang-2019/19."""
+        return f"{self.doc_id}/{self.number}"
+
+    @property
+    def label(self) -> str:
+        """第十九条."""
+        return article_label(self.number)
+
+    @property
+    def text(self) -> str:
+        """The article's full text, paragraphs and items one per line."""
+        return "\n".join(p.text for p in self.paragraphs)
+
+    def paragraph(self, number: int) -> Paragraph | None:
+        """The numbered 款, or None."""
+        return self.paragraphs[number - 1] if 1 <= number <= len(self.paragraphs) else None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A legal text with its metadata."""
+
+    doc_id: str
+    title: str
+    short_title: str
+    status: str
+    effective: str
+    primary: bool
+    articles: tuple[Article, ...]
+    meta: dict[str, Any]
+    text: str
+    source: Source
+
+    @property
+    def is_current(self) -> bool:
+        """Whether the text is in force (a superseded text is kept only for mapping old numbers)."""
+        return self.status == CURRENT
+
+    @cached_property
+    def _by_number(self) -> dict[int, Article]:
+        return {a.number: a for a in self.articles}
+
+    def article(self, number: int) -> Article | None:
+        """The numbered 条, or None."""
+        return self._by_number.get(number)
+
+    def old_law_refs(self, article: int) -> list[int]:
+        """2014 反间谍法 article numbers that this article cites as 《反间谍法》第X条."""
+        art = self.article(article)
+        if art is None or not self.meta.get("cites_old_numbering"):
+            return []
+        return sorted({cn_to_int(m) for m in _OLD_LAW_REF.findall(art.text)})
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A pointer into a document: article, optionally 款 and 项."""
+
+    doc_id: str
+    article: int
+    paragraph: int | None = None
+    item: int | None = None
+
+    @property
+    def label(self) -> str:
+        """第十九条第二款第（一）项."""
+        parts = [article_label(self.article)]
+        if self.paragraph:
+            parts.append(paragraph_label(self.paragraph))
+        if self.item:
+            parts.append(item_label(self.item))
+        return "".join(parts)
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    """A plain-language answer with the phrasings people use and the articles it rests on."""
+
+    id: str
+    topic: str
+    audience: tuple[str, ...]
+    questions: tuple[str, ...]
+    answer: str
+    citations: tuple[Citation, ...]
+    source: Source = field(compare=False)
+    question_lines: tuple[int, ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class Channel:
+    """An official reporting channel (data, never a string in code)."""
+
+    kind: str
+    label: str
+    value: str
+    href: str = ""
+
+
+@dataclass(frozen=True)
+class CrossRef:
+    """A 2014 反间谍法 article and its current 2023 counterpart(s)."""
+
+    old: int
+    new: tuple[Citation, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class QuizItem:
+    """A classroom quiz item whose answer is supported by a verbatim fragment of the cited article."""
+
+    id: str
+    kind: str
+    question: str
+    options: tuple[str, ...]
+    answer: int
+    explanation: str
+    citation: Citation
+    support: str
+    audience: tuple[str, ...]
+    source: Source = field(compare=False)
+
+
+# ---------------------------------------------------------------- YAML with line numbers
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that remembers the line of every mapping (`__line__`) and of list items (`__lines__`)."""
+
+    def construct_mapping(self, node, deep=False):  # noqa: D401 - PyYAML hook
+        mapping = super().construct_mapping(node, deep=deep)
+        mapping["__line__"] = node.start_mark.line + 1
+        mapping["__lines__"] = {
+            k.value: [item.start_mark.line + 1 for item in v.value]
+            for k, v in node.value
+            if isinstance(v, yaml.SequenceNode) and isinstance(k, yaml.ScalarNode)
+        }
+        return mapping
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file keeping line numbers; raise CorpusError with file:line on a syntax error."""
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        raise CorpusError(f"{path}:{line}: YAML syntax error: {getattr(exc, 'problem', exc)}") from exc
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{path}:1: not UTF-8 text ({exc.reason})") from exc
+
+
+class CorpusError(Exception):
+    """The corpus cannot be read at all (missing file, broken YAML)."""
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _squeeze(name: str) -> str:
+    """Drop the spacing some sources put inside headings (总　　则 → 总则)."""
+    return re.sub(r"[\s\u3000]+", "", name)
+
+
+def parse_articles(doc_id: str, text: str, path: str = "") -> tuple[list[Article], list[str]]:
+    """Split a law's text into articles, paragraphs (款) and items (项).
+
+    Returns the articles in source order and a list of structural problems ("file:line: message").
+    """
+    articles: list[Article] = []
+    problems: list[str] = []
+    chapter = section = ""
+    current: dict[str, Any] | None = None
+
+    def close() -> None:
+        if current is None:
+            return
+        paras = tuple(
+            Paragraph(doc_id, current["number"], i, lead, tuple(items))
+            for i, (lead, items) in enumerate(current["paras"], start=1)
+        )
+        articles.append(
+            Article(doc_id, current["number"], paras, current["chapter"], current["section"], Source(path, current["line"]))
+        )
+
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if heading := _HEADING.match(line):
+            if heading.group(2) == "章":
+                chapter, section = f"第{heading.group(1)}章", ""
+                chapter = f"{chapter} {_squeeze(heading.group(3))}".strip()
+            else:
+                section = f"第{heading.group(1)}节 {_squeeze(heading.group(3))}".strip()
+            continue
+        if art := _ARTICLE.match(line):
+            close()
+            number = cn_to_int(art.group(1))
+            rest = (art.group(2) or "").strip()
+            current = {"number": number, "line": lineno, "chapter": chapter, "section": section, "paras": []}
+            if rest:
+                current["paras"].append((rest, []))
+            continue
+        if current is None:
+            continue  # title, 题注 and table of contents before the first article
+        if _ITEM.match(line) and current["paras"]:
+            current["paras"][-1][1].append(line)
+        else:
+            current["paras"].append((line, []))
+    close()
+
+    expected = 1
+    for art in articles:
+        if art.number != expected:
+            kind = "repeat" if art.number < expected else "gap"
+            problems.append(
+                f"{art.source}: article numbering {kind}: found {art.label} ({art.number}) where "
+                f"{article_label(expected) if expected > 0 else '?'} ({expected}) was expected"
+            )
+        expected = art.number + 1
+    return articles, problems
+
+
+# ---------------------------------------------------------------- the corpus
+
+
+def _citation(raw: Any) -> Citation:
+    if not isinstance(raw, dict):
+        raise ValueError(f"a citation must be a mapping with doc_id and article, got {raw!r}")
+    try:
+        return Citation(
+            str(raw["doc_id"]),
+            int(raw["article"]),
+            int(raw["paragraph"]) if raw.get("paragraph") is not None else None,
+            int(raw["item"]) if raw.get("item") is not None else None,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"a citation needs doc_id and a numeric article (paragraph, item optional): {exc}") from exc
+
+
+@dataclass
+class Corpus:
+    """Everything in corpus/, parsed. `problems` collects what could be read but is malformed."""
+
+    root: Path
+    documents: dict[str, Document]
+    faq: list[FaqEntry]
+    channels: list[Channel]
+    channels_source: dict[str, Any]
+    crossrefs: dict[int, CrossRef]
+    synonyms: dict[str, list[str]]
+    quiz: list[QuizItem]
+    problems: list[str]
+    version: str
+
+    @property
+    def primary(self) -> Document:
+        """The measures (the one document marked primary)."""
+        return next(d for d in self.documents.values() if d.primary)
+
+    def article(self, doc_id: str, number: int) -> Article | None:
+        """Look up an article by document id and number."""
+        doc = self.documents.get(doc_id)
+        return doc.article(number) if doc else None
+
+    def resolve(self, citation: Citation) -> str | None:
+        """The verbatim text a citation points at, or None when it does not exist."""
+        art = self.article(citation.doc_id, citation.article)
+        if art is None:
+            return None
+        if citation.paragraph is None:
+            return art.text
+        para = art.paragraph(citation.paragraph)
+        if para is None:
+            return None
+        if citation.item is None:
+            return para.text
+        return para.items[citation.item - 1] if 1 <= citation.item <= len(para.items) else None
+
+    def current_counterparts(self, doc_id: str, article: int) -> list[tuple[int, CrossRef]]:
+        """For an article citing the 2014 反间谍法 by number: (old article, its 2023 counterpart) pairs."""
+        doc = self.documents.get(doc_id)
+        if doc is None:
+            return []
+        return [(old, self.crossrefs[old]) for old in doc.old_law_refs(article) if old in self.crossrefs]
+
+    @cached_property
+    def faq_by_id(self) -> dict[str, FaqEntry]:
+        """FAQ entries by id."""
+        return {e.id: e for e in self.faq}
+
+
+def corpus_version(root: Path) -> str:
+    """A short content hash of every data file in corpus/ (the index records it to detect staleness)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in {".txt", ".yaml", ".yml"}):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _load_documents(root: Path, problems: list[str]) -> dict[str, Document]:
+    docs: dict[str, Document] = {}
+    for meta_path in sorted((root / "documents").glob("*.yaml")):
+        meta = read_yaml(meta_path) or {}
+        src = Source(str(meta_path), 1)
+        doc_id = str(meta.get("doc_id") or meta_path.stem)
+        text_path = meta_path.with_suffix(".txt")
+        if not text_path.exists():
+            problems.append(f"{src}: no text file {text_path.name} next to the metadata of {doc_id}")
+            continue
+        raw = text_path.read_bytes()
+        text = raw.decode("utf-8")
+        articles, structural = parse_articles(doc_id, text, str(text_path))
+        problems.extend(structural)
+        docs[doc_id] = Document(
+            doc_id=doc_id,
+            title=str(meta.get("title", doc_id)),
+            short_title=str(meta.get("short_title") or meta.get("title", doc_id)),
+            status=str(meta.get("status", "")),
+            effective=str(meta.get("effective") or ""),
+            primary=bool(meta.get("primary", False)),
+            articles=tuple(articles),
+            meta={k: v for k, v in meta.items() if not k.startswith("__")},
+            text=text,
+            source=src,
+        )
+    return docs
+
+
+def _load_faq(root: Path, problems: list[str]) -> list[FaqEntry]:
+    entries: list[FaqEntry] = []
+    for path in sorted((root / "faq").glob("*.yaml")):
+        data = read_yaml(path) or []
+        if not isinstance(data, list):
+            problems.append(f"{path}:1: a FAQ file must be a list of entries")
+            continue
+        for raw in data:
+            src = Source(str(path), raw.get("__line__", 1) if isinstance(raw, dict) else 1)
+            if not isinstance(raw, dict):
+                problems.append(f"{src}: a FAQ entry must be a mapping, got {raw!r}")
+                continue
+            try:
+                citations = tuple(_citation(c) for c in raw.get("citations") or [])
+            except ValueError as exc:
+                problems.append(f"{src}: entry {raw.get('id')!r}: {exc}")
+                citations = ()
+            questions = raw.get("questions") or []
+            entries.append(
+                FaqEntry(
+                    id=str(raw.get("id", "")),
+                    topic=str(raw.get("topic", "")),
+                    audience=tuple(str(a) for a in raw.get("audience") or []),
+                    questions=tuple(str(q).strip() for q in questions),
+                    answer=str(raw.get("answer") or "").strip(),
+                    citations=citations,
+                    source=src,
+                    question_lines=tuple(raw.get("__lines__", {}).get("questions", [])),
+                )
+            )
+    return entries
+
+
+def _load_channels(root: Path, problems: list[str]) -> tuple[list[Channel], dict[str, Any]]:
+    path = root / "channels.yaml"
+    if not path.exists():
+        problems.append(f"{path}:1: missing: the reporting channels must be data in corpus/")
+        return [], {}
+    data = read_yaml(path) or {}
+    channels = []
+    for raw in (data.get("channels") or []) + (data.get("local") or []):
+        if not isinstance(raw, dict) or not raw.get("kind") or not raw.get("value"):
+            problems.append(f"{path}:{raw.get('__line__', 1) if isinstance(raw, dict) else 1}: a channel needs kind, label and value")
+            continue
+        channels.append(Channel(str(raw["kind"]), str(raw.get("label", "")), str(raw["value"]), str(raw.get("href", ""))))
+    return channels, data
+
+
+def _load_crossrefs(root: Path, problems: list[str]) -> dict[int, CrossRef]:
+    path = root / "crossrefs.yaml"
+    if not path.exists():
+        return {}
+    data = read_yaml(path) or {}
+    to_doc = str(data.get("to_doc", "fanjiandiefa-2023"))
+    refs: dict[int, CrossRef] = {}
+    for raw in data.get("map") or []:
+        try:
+            new = tuple(_citation({"doc_id": to_doc, **{k: v for k, v in n.items() if not k.startswith("__")}}) for n in raw["new"])
+            refs[int(raw["old"])] = CrossRef(int(raw["old"]), new, str(raw.get("note", "")))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            problems.append(f"{path}:{raw.get('__line__', 1) if isinstance(raw, dict) else 1}: bad cross-reference row: {exc}")
+    return refs
+
+
+def _load_quiz(root: Path, problems: list[str]) -> list[QuizItem]:
+    path = root / "quiz.yaml"
+    if not path.exists():
+        return []
+    items = []
+    for raw in read_yaml(path) or []:
+        src = Source(str(path), raw.get("__line__", 1) if isinstance(raw, dict) else 1)
+        try:
+            items.append(
+                QuizItem(
+                    id=str(raw["id"]),
+                    kind=str(raw["kind"]),
+                    question=str(raw["question"]).strip(),
+                    options=tuple(str(o) for o in raw["options"]),
+                    answer=int(raw["answer"]),
+                    explanation=str(raw.get("explanation", "")).strip(),
+                    citation=_citation(raw["citation"]),
+                    support=str(raw.get("support", "")).strip(),
+                    audience=tuple(str(a) for a in raw.get("audience") or []),
+                    source=src,
+                )
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            problems.append(f"{src}: malformed quiz item: {exc}")
+    return items
+
+
+def load_corpus(root: Path | str = DEFAULT_CORPUS_DIR) -> Corpus:
+    """Read and parse everything under corpus/."""
+    root = Path(root)
+    if not (root / "documents").is_dir():
+        raise CorpusError(f"{root}: no documents/ folder here; is this a corpus directory?")
+    problems: list[str] = []
+    documents = _load_documents(root, problems)
+    faq = _load_faq(root, problems)
+    channels, channels_source = _load_channels(root, problems)
+    crossrefs = _load_crossrefs(root, problems)
+    syn_path = root / "synonyms.yaml"
+    synonyms_raw = read_yaml(syn_path) if syn_path.exists() else {}
+    synonyms = {str(k): [str(v) for v in (vs or [])] for k, vs in (synonyms_raw or {}).items() if not k.startswith("__")}
+    quiz = _load_quiz(root, problems)
+    return Corpus(root, documents, faq, channels, channels_source, crossrefs, synonyms, quiz, problems, corpus_version(root))
