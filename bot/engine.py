@@ -1,0 +1,104 @@
+"""The assembled search engine: corpus + segmenter + encoder worker + index + retriever + intent classifier.
+
+`build` makes an index from a corpus; `Engine.open` loads one and refuses a stale or damaged index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .corpus import Corpus, load_corpus, read_yaml
+from .encoders import Encoder, EncoderWorker
+from .index import Index, IndexError_, build_index, save_atomically
+from .intent import LABELS, IntentClassifier, Thresholds, decide, features
+from .normalize import Synonyms
+from .retrieve import Retrieval, Retriever, Weights
+from .segment import Segmenter
+
+
+def make_segmenter(corpus: Corpus, cache_dir: Path | None = None) -> Segmenter:
+    """The one segmenter for a corpus: its user dictionary and synonym list."""
+    return Segmenter(corpus.root / "userdict.txt", Synonyms(corpus.synonyms), cache_dir)
+
+
+def intent_examples(corpus: Corpus) -> list[tuple[str, str]]:
+    """(text, label) pairs from corpus/intents.yaml."""
+    path = corpus.root / "intents.yaml"
+    data = read_yaml(path) if path.exists() else {}
+    return [(str(t), label) for label in LABELS for t in (data or {}).get(label) or []]
+
+
+@dataclass
+class Engine:
+    """Everything needed to retrieve and classify a question."""
+
+    corpus: Corpus
+    segmenter: Segmenter
+    encoder: EncoderWorker
+    index: Index
+    retriever: Retriever
+    classifier: IntentClassifier | None
+    thresholds: Thresholds
+
+    @classmethod
+    def open(cls, corpus_dir: Path, index_dir: Path, encoder: Encoder, cache_dir: Path | None = None) -> Engine:
+        """Load a built index and check it matches the corpus and the encoder."""
+        corpus = load_corpus(corpus_dir)
+        index = Index.load(index_dir, corpus_version=corpus.version, encoder_name=encoder.name)
+        return cls.assemble(corpus, index, encoder, cache_dir)
+
+    @classmethod
+    def assemble(cls, corpus: Corpus, index: Index, encoder: Encoder, cache_dir: Path | None = None, segmenter: Segmenter | None = None) -> Engine:
+        """Wire the parts around an index already in memory."""
+        worker = encoder if isinstance(encoder, EncoderWorker) else EncoderWorker(encoder)
+        segmenter = segmenter or make_segmenter(corpus, cache_dir)
+        retriever = Retriever(index, corpus, segmenter, worker, Weights())
+        classifier = IntentClassifier.from_arrays(index.extra) if "intent_w" in index.extra else None
+        return cls(corpus, segmenter, worker, index, retriever, classifier, Thresholds())
+
+    def retrieve(self, text: str, mode: str = "hybrid+faq") -> Retrieval:
+        """Search for a question."""
+        return self.retriever.search(text, mode=mode)
+
+    def intent(self, retrieval: Retrieval) -> tuple[str, dict[str, float]]:
+        """The intent of the question behind a retrieval, with the classifier's probabilities."""
+        if self.classifier is None:
+            probs = {label: float(label == "question") for label in LABELS}
+        else:
+            probs = self.classifier.probabilities(features(retrieval))
+        return decide(probs, retrieval, self.thresholds), probs
+
+    def close(self) -> None:
+        """Stop the encoder worker."""
+        self.encoder.close()
+
+
+def train_intents(engine: Engine) -> IntentClassifier | None:
+    """Fit the intent classifier on corpus/intents.yaml using the engine's own retrieval signals."""
+    examples = intent_examples(engine.corpus)
+    if not examples:
+        return None
+    vectors = engine.encoder.encode_queries([t for t, _ in examples])
+    rows = [features(engine.retriever.search(t, vector=v)) for (t, _), v in zip(examples, vectors)]
+    labels = np.array([LABELS.index(label) for _, label in examples])
+    return IntentClassifier.train(np.stack(rows), labels)
+
+
+def build(corpus_dir: Path, index_dir: Path, encoder: Encoder, cache_dir: Path | None = None, progress=None) -> dict:
+    """Build the index for a corpus and swap it in atomically; returns the manifest."""
+    corpus = load_corpus(corpus_dir)
+    if corpus.problems:
+        raise IndexError_("the corpus has defects; run `bot check-corpus` first:\n  " + "\n  ".join(corpus.problems[:5]))
+    worker = encoder if isinstance(encoder, EncoderWorker) else EncoderWorker(encoder)
+    segmenter = make_segmenter(corpus, cache_dir)
+    index = build_index(corpus, segmenter, worker, progress=progress)
+    engine = Engine.assemble(corpus, index, worker, segmenter=segmenter)
+    classifier = train_intents(engine)
+    if classifier is not None:
+        index.extra.update(classifier.to_arrays())
+        index.manifest["counts"]["intent_examples"] = len(intent_examples(corpus))
+    save_atomically(index, index_dir)
+    return index.manifest

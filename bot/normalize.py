@@ -1,0 +1,50 @@
+"""Text normalisation, the one place for documents and questions alike.
+
+Traditional → Simplified (OpenCC's maintained tables), full-width → half-width (NFKC), control characters
+dropped, whitespace collapsed, and the corpus synonym list (citizen wording → corpus wording).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ud800-\udfff]")
+_SPACE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def strip_control(text: str) -> str:
+    """Remove control, zero-width, bidi-override and lone-surrogate characters; keep newlines and tabs as spaces."""
+    return _CONTROL.sub("", text)
+
+
+def normalize(text: str) -> str:
+    """Canonical form used for matching: simplified, half-width, lower-case, single spaces."""
+    text = unicodedata.normalize("NFKC", strip_control(text))
+    text = _t2s().convert(text)
+    return _SPACE.sub(" ", text).strip().lower()
+
+
+class Synonyms:
+    """Maps a token people type (国安局) to the corpus's term (国家安全机关)."""
+
+    def __init__(self, table: dict[str, list[str]]):
+        self.canonical: dict[str, str] = {}
+        for term, variants in table.items():
+            for variant in variants:
+                self.canonical[normalize(variant)] = normalize(term)
+
+    def terms(self) -> set[str]:
+        """Every word on either side, so the segmenter keeps each one whole."""
+        return set(self.canonical) | set(self.canonical.values())
+
+    def __call__(self, token: str) -> str:
+        return self.canonical.get(token, token)

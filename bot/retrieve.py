@@ -1,0 +1,158 @@
+"""Retrieval: a question → scored articles and FAQ entries, from BM25 (jieba tokens), dense vectors and
+the FAQ phrasings, fused. Measures first: a fitting article of the primary document outranks national law.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .corpus import Corpus
+from .encoders import EncoderWorker
+from .fusion import fuse
+from .index import Index
+from .normalize import normalize
+from .segment import Segmenter
+
+MODES = ("bm25", "dense", "hybrid", "hybrid+faq")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Fusion weights, calibrated on eval/dev.yaml (see docs/benchmarks.md)."""
+
+    bm25: float = 0.45
+    dense: float = 0.55
+    faq: float = 0.8  # how much a matching FAQ entry lifts the articles it cites
+    faq_top: int = 3  # FAQ entries allowed to lift articles
+    primary_bonus: float = 0.12  # measures first, when both fit
+
+
+@dataclass(frozen=True)
+class ArticleHit:
+    """An article with its fused score and the paragraph that matched best (0: the article as a whole)."""
+
+    doc_id: str
+    article: int
+    score: float
+    paragraph: int = 0
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """(doc_id, article)."""
+        return (self.doc_id, self.article)
+
+
+@dataclass(frozen=True)
+class FaqHit:
+    """A FAQ entry, its fused score, its best phrasing and that phrasing's cosine similarity."""
+
+    entry_id: str
+    score: float
+    question: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What a question retrieved, plus the raw signals the intent decision uses."""
+
+    query: str
+    tokens: tuple[str, ...]
+    articles: tuple[ArticleHit, ...]
+    faq: tuple[FaqHit, ...]
+    signals: dict[str, float] = field(default_factory=dict)
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+
+def _max_by(keys: list, values: np.ndarray) -> tuple[dict, dict]:
+    """Per key: the best value and the position where it occurred."""
+    best: dict = {}
+    where: dict = {}
+    for pos, (key, value) in enumerate(zip(keys, values)):
+        if key not in best or value > best[key]:
+            best[key], where[key] = float(value), pos
+    return best, where
+
+
+class Retriever:
+    """Searches one loaded index."""
+
+    def __init__(self, index: Index, corpus: Corpus, segmenter: Segmenter, encoder: EncoderWorker, weights: Weights | None = None):
+        self.index, self.corpus, self.segmenter, self.encoder = index, corpus, segmenter, encoder
+        self.weights = weights or Weights()
+        self.primary = corpus.primary.doc_id
+        units = index.units
+        self._matrix = index.vectors.reconstruct_n(0, index.vectors.ntotal)  # small: a matrix product beats a search
+        self._law_rows = index.family_rows["law"]
+        self._faq_rows = index.family_rows["faq"]
+        self._law_keys = [units[i].key for i in self._law_rows]
+        self._law_paras = [units[i].paragraph for i in self._law_rows]
+        self._faq_keys = [units[i].key for i in self._faq_rows]
+        self._faq_text = [units[i].text for i in self._faq_rows]
+        self._vocab = set(index.bm25["law"].vocab_dict) | set(index.bm25["faq"].vocab_dict)
+
+    def embed(self, text: str) -> np.ndarray:
+        """The question's vector (through the single encoder worker)."""
+        return self.encoder.encode_queries([normalize(text)])[0]
+
+    def search(self, query: str, mode: str = "hybrid+faq", k: int = 10, vector: np.ndarray | None = None) -> Retrieval:
+        """Rank articles and FAQ entries for a question."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; one of {MODES}")
+        w = self.weights
+        tokens = self.segmenter.tokens(query)
+        vec = self.embed(query) if vector is None else vector
+        sims = self._matrix @ vec
+        law_dense, _ = _max_by(self._law_keys, sims[self._law_rows])
+        faq_dense, faq_where = _max_by(self._faq_keys, sims[self._faq_rows])
+        law_bm25_raw = self.index.bm25["law"].get_scores(tokens) if tokens else np.zeros(len(self._law_rows))
+        faq_bm25_raw = self.index.bm25["faq"].get_scores(tokens) if tokens else np.zeros(len(self._faq_rows))
+        law_bm25, _ = _max_by(self._law_keys, law_bm25_raw)
+        faq_bm25, _ = _max_by(self._faq_keys, faq_bm25_raw)
+        para_scores, _ = _max_by(list(zip(self._law_keys, self._law_paras)), sims[self._law_rows] + 0.02 * law_bm25_raw)
+
+        weights = {"bm25": w.bm25 if mode != "dense" else 1.0, "dense": w.dense if mode != "bm25" else 1.0}
+        if mode == "bm25":
+            weights["dense"] = 0.0
+        if mode == "dense":
+            weights["bm25"] = 0.0
+        articles = dict(fuse({"bm25": law_bm25, "dense": law_dense}, weights))
+        faq_ranked = fuse({"bm25": faq_bm25, "dense": faq_dense}, {"bm25": w.bm25, "dense": w.dense})
+
+        if mode == "hybrid+faq":
+            for rank, (entry_id, fscore) in enumerate(faq_ranked[: w.faq_top]):
+                entry = self.corpus.faq_by_id.get(entry_id)
+                if entry is None:
+                    continue
+                strength = w.faq * fscore * faq_dense[entry_id] / (1 + rank)
+                for pos, cite in enumerate(entry.citations):
+                    key = f"{cite.doc_id}/{cite.article}"
+                    if key in articles:
+                        articles[key] += strength / (1 + 0.5 * pos)
+        for key in articles:
+            if key.startswith(self.primary + "/"):
+                articles[key] += w.primary_bonus
+
+        ranked = sorted(articles.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        hits = []
+        for key, score in ranked:
+            doc_id, _, number = key.rpartition("/")
+            best_para = max(
+                (p for (k_, p) in para_scores if k_ == key and p), key=lambda p: para_scores[(key, p)], default=0
+            )
+            hits.append(ArticleHit(doc_id, int(number), round(score, 4), best_para))
+        faq_hits = tuple(
+            FaqHit(eid, round(s, 4), self._faq_text[faq_where[eid]], round(faq_dense[eid], 4)) for eid, s in faq_ranked[:k]
+        )
+        in_vocab = [t for t in tokens if t in self._vocab]
+        signals = {
+            "dense_law_max": max(law_dense.values(), default=0.0),
+            "dense_faq_max": max(faq_dense.values(), default=0.0),
+            "bm25_law_max": float(law_bm25_raw.max()) if len(law_bm25_raw) else 0.0,
+            "bm25_faq_max": float(faq_bm25_raw.max()) if len(faq_bm25_raw) else 0.0,
+            "vocab_overlap": len(in_vocab) / len(tokens) if tokens else 0.0,
+            "n_tokens": float(len(tokens)),
+        }
+        return Retrieval(query, tuple(tokens), tuple(hits), faq_hits, signals, vec)

@@ -1,0 +1,78 @@
+"""Chinese segmentation with jieba: one tokenizer, the corpus user dictionary, shared by indexing and querying."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+import threading
+from pathlib import Path
+
+import jieba
+
+from .normalize import Synonyms, normalize
+
+jieba.setLogLevel(logging.WARNING)
+
+# Function words that carry no meaning for retrieval (questions are full of them).
+STOPWORDS = frozenset(
+    "的 了 是 吗 呢 吧 啊 呀 么 嘛 和 与 及 或 或者 以及 等 在 对 把 被 让 给 向 从 到 就 都 也 还 又 而 但 "
+    "我 你 他 她 它 我们 你们 他们 自己 这 那 这个 那个 这些 那些 这样 那样 什么 怎么 怎么办 怎样 如何 哪 哪些 哪里 "
+    "谁 吗 请问 一下 一个 有 没有 会 要 能 可以 应该 需要 想 知道 问 请 下 上 中 里 个 些 之 其 所 为 为了 因为 "
+    "所以 如果 如 则 即 并 并且 及其 以 于 由 按照 依照 根据 关于 有关 其他 规定 下列 本 该".split()
+)
+_WORD = re.compile(r"[\w\u4e00-\u9fff]")
+
+
+def default_cache_dir() -> Path:
+    """A writable place for jieba's prefix-dictionary cache (the install directory may be read-only)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "zj-fanjiandie-bot"
+
+
+def _writable(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+        return path
+    except OSError:
+        return Path(tempfile.gettempdir())
+
+
+class Segmenter:
+    """Turns text into retrieval tokens: normalise, cut with jieba (precise mode, never paddle), map synonyms."""
+
+    def __init__(self, userdict: Path | None, synonyms: Synonyms, cache_dir: Path | None = None):
+        self.synonyms = synonyms
+        self._jieba = jieba.Tokenizer()
+        self._jieba.tmp_dir = str(_writable(cache_dir or default_cache_dir()))
+        self._lock = threading.Lock()
+        words = set(synonyms.terms())
+        if userdict and userdict.exists():
+            for line in userdict.read_text(encoding="utf-8").splitlines():
+                parts = line.split()
+                if parts and not line.startswith("#"):
+                    words.add(normalize(parts[0]))
+        self._words = words
+
+    def _ready(self) -> None:
+        # jieba builds its prefix dictionary lazily; add our words once it exists.
+        with self._lock:
+            if not self._jieba.initialized:
+                self._jieba.initialize()
+                for word in sorted(self._words):
+                    self._jieba.add_word(word, freq=max(2000, self._jieba.suggest_freq(word)))
+
+    def tokens(self, text: str) -> list[str]:
+        """Retrieval tokens of a text: meaningful words, canonical forms, no punctuation."""
+        self._ready()
+        out = []
+        for tok in self._jieba.lcut(normalize(text), HMM=True):
+            tok = tok.strip()
+            if not tok or tok in STOPWORDS or not _WORD.search(tok):
+                continue
+            out.append(self.synonyms(tok))
+        return out
