@@ -3,21 +3,44 @@
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from .check import check_corpus
+from .settings import PROJECT_DIR, Settings
 
 
 class UserError(Exception):
     """A mistake the user can fix; printed without a traceback, exit 1."""
 
 
-def cmd_check_corpus(args: argparse.Namespace) -> int:
-    """Validate corpus/; print each defect as file:line: message."""
-    from .settings import Settings
+def _encoder(settings: Settings):
+    from .encoders import make_encoder
 
-    root = args.corpus or Settings().corpus_dir
+    try:
+        return make_encoder(settings.encoder, settings.query_prompt, settings.passage_prompt)
+    except (ValueError, ImportError) as exc:
+        raise UserError(f"cannot load encoder {settings.encoder!r}: {exc}") from exc
+
+
+def _open_engine(settings: Settings):
+    from .corpus import CorpusError
+    from .engine import Engine
+    from .index import IndexError_
+
+    try:
+        return Engine.open(settings.corpus_dir, settings.index_dir, _encoder(settings), settings.cache_dir)
+    except (IndexError_, CorpusError) as exc:
+        raise UserError(str(exc)) from exc
+
+
+def cmd_check_corpus(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate corpus/; print each defect as file:line: message."""
+    root = Path(args.corpus) if args.corpus else settings.corpus_dir
     defects = check_corpus(root)
     for defect in defects:
         print(defect, file=sys.stderr)
@@ -35,22 +58,154 @@ def cmd_check_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
+    """Build the index (atomically) unless --if-stale finds it current."""
+    from .corpus import CorpusError, load_corpus
+    from .engine import build
+    from .index import Index, IndexError_
+
+    encoder = _encoder(settings)
+    if args.if_stale:
+        try:
+            Index.load(settings.index_dir, load_corpus(settings.corpus_dir).version, encoder.name)
+            print(f"index is current: {settings.index_dir}")
+            return 0
+        except IndexError_ as exc:
+            print(f"building: {exc.args[0].split(';')[0]}")
+    started = time.time()
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\rencoding {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    try:
+        manifest = build(settings.corpus_dir, settings.index_dir, encoder, settings.cache_dir, progress)
+    except (IndexError_, CorpusError) as exc:
+        raise UserError(str(exc)) from exc
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    counts = manifest["counts"]
+    print(
+        f"index built in {time.time() - started:.1f}s: {counts['units']} units ({counts['faq_entries']} FAQ entries), "
+        f"encoder {manifest['encoder']}, corpus {manifest['corpus_version']} → {settings.index_dir}"
+    )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Load the index (exit 1 at once if it is missing, damaged or stale) and serve."""
+    import uvicorn
+
+    from .api import create_app
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    started = time.time()
+    engine = _open_engine(settings)
+    engine.retrieve("你好")  # warm up jieba and the encoder before the first visitor
+    app = create_app(engine, settings)
+    logging.getLogger("bot").info("ready in %.2fs", time.time() - started)
+    print(f"serving on http://{host}:{port} (API docs: /api/swagger) — ready in {time.time() - started:.2f}s", flush=True)
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level=settings.log_level.lower(), server_header=False)
+    return 0
+
+
+def _print_answer(answer: dict) -> None:
+    print(f"[{answer['intent']}] {answer['answer']}")
+    for c in answer["citations"]:
+        para = f"第{c['paragraph']}款" if c.get("paragraph") else ""
+        print(f"\n  《{c['title']}》{c['label']}{para}  {c['url']}")
+        for line in c["text"].splitlines():
+            print(f"    {line}")
+    if answer["suggestions"]:
+        print("\n你还可以问：" + " / ".join(answer["suggestions"]))
+    print("\n举报渠道：" + "；".join(f"{ch['label']} {ch['value']}" for ch in answer["channels"]))
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """Answer one question."""
+    from .answer import Answerer
+
+    question = " ".join(args.question).strip()
+    if not question:
+        raise UserError("give a question, e.g. bot ask \"发现间谍怎么举报？\"")
+    if len(question) > 500:
+        raise UserError(f"the question is {len(question)} characters; at most 500")
+    engine = _open_engine(settings)
+    try:
+        answer = Answerer(engine).answer(question).to_dict()
+    finally:
+        engine.close()
+    if args.json:
+        print(json.dumps(answer, ensure_ascii=False, indent=2))
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Metrics on question sets; writes the table to docs/benchmarks.md."""
+    from .evaluate import evaluate, load_set, report_markdown, write_section
+
+    sets = [Path(p) for p in args.set] if args.set else [PROJECT_DIR / "eval" / "dev.yaml", PROJECT_DIR / "eval" / "holdout.yaml"]
+    for path in sets:
+        if not path.exists():
+            raise UserError(f"question set not found: {path}")
+    engine = _open_engine(settings)
+    results = {}
+    for path in sets:
+        res = evaluate(engine, load_set(path))
+        if not args.show_misses:
+            res.pop("misses")
+        results[path.name] = res
+    engine.close()
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        print(report_markdown({k: v for k, v in results.items()}, engine.index.manifest["encoder"]))
+    if not args.no_write:
+        write_section(PROJECT_DIR / "docs" / "benchmarks.md", "eval", report_markdown(results, engine.index.manifest["encoder"]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with examples in each --help."""
+    raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="bot",
-        description="反间谍安全防范 public-education chatbot.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n  bot check-corpus\n",
+        description="反间谍安全防范 public-education chatbot. Settings come from BOT_* environment variables (see README).",
+        formatter_class=raw,
+        epilog="examples:\n  bot build\n  bot serve --port 8000\n  bot ask \"发现间谍怎么举报？\"\n  bot eval\n  bot check-corpus",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser(
-        "check-corpus",
-        help="validate corpus/ (non-zero exit with file:line on each defect)",
-        epilog="example:\n  bot check-corpus\n  bot check-corpus --corpus /srv/bot/corpus",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = sub.add_parser("build", help="build the index into index/ (atomically)", formatter_class=raw,
+                       epilog="examples:\n  bot build\n  bot build --if-stale        # only when corpus or encoder changed\n  BOT_INDEX_DIR=/srv/idx bot build")
+    p.add_argument("--if-stale", action="store_true", help="do nothing when the index matches the corpus and encoder")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("serve", help="serve the API and the web pages", formatter_class=raw,
+                       epilog="examples:\n  bot serve\n  bot serve --host 0.0.0.0 --port 8080")
+    p.add_argument("--host", help="bind address (default BOT_HOST or 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default BOT_PORT or 8000)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("ask", help="answer one question", formatter_class=raw,
+                       epilog="examples:\n  bot ask 发现间谍怎么举报\n  bot ask \"第十九条是什么\" --json")
+    p.add_argument("question", nargs="*", help="the question")
+    p.add_argument("--json", action="store_true", help="print the answer object of the API")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="retrieval and intent metrics on question sets", formatter_class=raw,
+                       epilog="examples:\n  bot eval\n  bot eval --set eval/dev.yaml --json")
+    p.add_argument("--set", action="append", help="a question set (YAML); repeatable (default: eval/dev.yaml and eval/holdout.yaml)")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument("--show-misses", action="store_true", help="include the questions answered wrongly (with --json)")
+    p.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("check-corpus", help="validate corpus/ (non-zero exit with file:line on each defect)", formatter_class=raw,
+                       epilog="examples:\n  bot check-corpus\n  bot check-corpus --corpus /srv/bot/corpus")
     p.add_argument("--corpus", help="corpus directory (default: BOT_CORPUS_DIR or the bundled corpus/)")
     p.set_defaults(func=cmd_check_corpus)
     return parser
@@ -60,7 +215,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        settings = Settings()
+    except Exception as exc:  # pydantic's message names the bad BOT_* variable
+        print(f"bot: invalid settings: {exc}", file=sys.stderr)
+        return 1
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("bm25s", "faiss", "faiss.loader", "jieba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return args.func(args, settings)
     except UserError as exc:
         print(f"bot: {exc}", file=sys.stderr)
         return 1

@@ -8,16 +8,33 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .corpus import DEFAULT_CORPUS_DIR
+from .segment import default_cache_dir
 
 PROJECT_DIR = DEFAULT_CORPUS_DIR.parent
 
 
 class Settings(BaseSettings):
-    """Deployment settings; every field can be set as BOT_<NAME>."""
+    """Deployment settings; every field can be set as BOT_<NAME> (e.g. BOT_INDEX_DIR=/srv/bot/index)."""
 
     model_config = SettingsConfigDict(env_prefix="BOT_", env_file=".env", extra="ignore")
 
-    host: str = Field("127.0.0.1", description="address bot serve binds to")
-    port: int = Field(8000, description="port bot serve listens on")
+    host: str = Field("127.0.0.1", description="address `bot serve` binds to")
+    port: int = Field(8000, description="port `bot serve` listens on")
     corpus_dir: Path = Field(DEFAULT_CORPUS_DIR, description="the corpus to answer from")
-    index_dir: Path = Field(PROJECT_DIR / "index", description="the built index (bot build writes it)")
+    index_dir: Path = Field(PROJECT_DIR / "index", description="the built index (`bot build` writes it)")
+    cache_dir: Path = Field(default_cache_dir(), description="writable place for jieba's cache")
+    encoder: str = Field("e5", description="'e5' (bundled multilingual-e5-small) or 'st:/path/to/model'")
+    query_prompt: str = Field("", description="prefix for questions with a sentence-transformers model (e.g. 'query: ')")
+    passage_prompt: str = Field("", description="prefix for passages with a sentence-transformers model (e.g. 'passage: ')")
+    cors_origins: str = Field("", description="comma-separated origins allowed to call the API (the widget's host pages)")
+    cache_size: int = Field(2048, ge=0, description="answers kept in the LRU cache (0 turns it off)")
+    ask_max_age: int = Field(300, ge=0, description="Cache-Control max-age of GET /api/ask, seconds")
+    kiosk_idle_seconds: int = Field(90, ge=5, description="the kiosk wipes the conversation after this idle time")
+    access_log: bool = Field(False, description="log method, route template, status and time of each request (never the text)")
+    log_unanswered: bool = Field(False, description="opt-in: log questions that found no answer, redacted")
+    log_level: str = Field("INFO", description="logging level")
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """The CORS origins as a list."""
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]

@@ -1,0 +1,270 @@
+"""Answers: turn a message (and the conversation so far) into the answer object of SPEC.md.
+
+FAQ match → its plain-language answer; otherwise the best article paragraphs. Reports lead with what to do
+now; out-of-scope questions say so. Citations are always verbatim from the corpus, primary document first,
+and every answer carries the reporting channels.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from .corpus import Citation, Corpus, read_yaml
+from .engine import Engine
+from .normalize import normalize, strip_control
+from .numerals import NUMERAL, article_label, parse_number
+
+FAQ_MIN_SIMILARITY = 0.86  # below this a FAQ answer is not trusted to fit; articles are quoted instead
+_ARTICLE_REF = re.compile(rf"第\s*({NUMERAL}|\d+)\s*条(?:\s*第\s*({NUMERAL}|\d+)\s*款)?")
+_LOOKUP_WORDS = re.compile(r"是什么|讲(了)?什么|说(了)?什么|内容|原文|全文|规定了?什么|怎么说|写的什么|^\s*(本办法|办法)?\s*第")
+_THIS_ARTICLE = re.compile(r"(这|该|那|上面的?|刚才的?)(一)?条")
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
+_FOLLOW_UP = re.compile(r"^(那|那么|还有|如果|要是|假如|换成|对于)|呢[？?]?$|^(为什么|具体)")
+# Names people use for each document in a lookup such as "反间谍法第四条"; the primary document is the default.
+_DOC_NAMES = (
+    ("jubao-jiangli-2022", ("举报奖励办法", "奖励办法")),
+    ("shishixize-2017", ("实施细则",)),
+    ("guojiaanquanfa-2015", ("国家安全法",)),
+    ("fanjiandiefa-2023", ("反间谍法",)),
+)
+
+
+@dataclass(frozen=True)
+class CitationView:
+    """A citation as the API shows it: verbatim text and a link to the article page."""
+
+    doc_id: str
+    title: str
+    article: int
+    label: str
+    paragraph: int | None
+    text: str
+    url: str
+    score: float
+    current_law: str | None = None  # for texts citing the 2014 numbering: the 2023 counterpart
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer object of SPEC.md."""
+
+    intent: str
+    answer: str
+    citations: list[CitationView]
+    channels: list[dict]
+    suggestions: list[str]
+    confidence: float
+    corpus_version: str
+    source: str = field(default="", compare=False)  # faq:<id> | articles | lookup | report | … (for metrics, not shown)
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (without the internal source tag)."""
+        data = asdict(self)
+        data.pop("source")
+        return data
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier turn of the conversation."""
+
+    role: str  # user | bot
+    text: str
+
+
+class Answerer:
+    """Answers messages from one engine."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.corpus: Corpus = engine.corpus
+        path = self.corpus.root / "responses.yaml"
+        self.responses = read_yaml(path) if path.exists() else {}
+        primary = self.corpus.primary
+        hotline = next((c for c in self.corpus.channels if c.kind == "hotline"), None)
+        website = next((c for c in self.corpus.channels if c.kind == "website"), None)
+        self._fill = {
+            "title": primary.title,
+            "hotline": f"{hotline.label}{hotline.value}" if hotline else "",
+            "website": f"{website.label}{website.value}" if website else "",
+        }
+        self.channels = [asdict(c) for c in self.corpus.channels]
+
+    # ------------------------------------------------------------ helpers
+
+    def _text(self, key: str, **extra) -> str:
+        template = _CJK_GAP.sub("", str(self.responses.get(key, "")))  # YAML folding puts spaces between lines
+        return template.format(**self._fill, **extra).strip()
+
+    def _cite(self, c: Citation, score: float = 1.0) -> CitationView | None:
+        doc = self.corpus.documents.get(c.doc_id)
+        text = self.corpus.resolve(c)
+        if doc is None or text is None or not doc.is_current:
+            return None
+        notes = [
+            self._text("old_numbering", old=article_label(old), new="、".join(n.label for n in ref.new))
+            for old, ref in self.corpus.current_counterparts(c.doc_id, c.article)
+        ]
+        return CitationView(
+            doc_id=c.doc_id,
+            title=doc.title,
+            article=c.article,
+            label=article_label(c.article),
+            paragraph=c.paragraph,
+            text=text,
+            url=f"/docs/{c.doc_id}/{c.article}",
+            score=round(float(score), 4),
+            current_law=" ".join(notes) or None,
+        )
+
+    def _ordered(self, views: list[CitationView | None]) -> list[CitationView]:
+        """Drop unresolvable and repeated citations; primary document first, otherwise in given order."""
+        seen, out = set(), []
+        for v in views:
+            if v is None or (v.doc_id, v.article, v.paragraph) in seen:
+                continue
+            seen.add((v.doc_id, v.article, v.paragraph))
+            out.append(v)
+        primary = self.corpus.primary.doc_id
+        return sorted(out, key=lambda v: v.doc_id != primary)
+
+    def _suggest(self, faq_hits, exclude: str | None = None, n: int = 3) -> list[str]:
+        out = []
+        for hit in faq_hits:
+            entry = self.corpus.faq_by_id.get(hit.entry_id)
+            if entry and entry.id != exclude and entry.questions[0] not in out:
+                out.append(entry.questions[0])
+            if len(out) >= n:
+                break
+        starters = [str(q) for q in self.responses.get("starter_questions") or []]
+        for q in starters:
+            if len(out) >= max(2, min(n, len(out))):
+                break
+            if q not in out:
+                out.append(q)
+        return out[:4]
+
+    def _starters(self, n: int = 3) -> list[str]:
+        return [str(q) for q in self.responses.get("starter_questions") or []][:n]
+
+    def _answer(self, intent, text, citations, suggestions, confidence, source) -> Answer:
+        notes = [c.current_law for c in citations if c.current_law]
+        if notes:
+            text = text + "\n" + "\n".join(dict.fromkeys(notes))
+        return Answer(intent, text, citations, self.channels, suggestions, round(float(confidence), 3), self.corpus.version, source)
+
+    # ------------------------------------------------------------ direct lookups and follow-ups
+
+    def _lookup(self, message: str) -> Answer | None:
+        """"第九条是什么" / "第十九条第二款" / "反间谍法第四条": that article, verbatim."""
+        match = _ARTICLE_REF.search(message)
+        if not match:
+            return None
+        rest = _ARTICLE_REF.sub("", message)
+        doc_id = self.corpus.primary.doc_id
+        for candidate, names in _DOC_NAMES:
+            if any(name in rest for name in names):
+                doc_id, rest = candidate, rest.replace(names[0], "")
+                break
+        for name in ("浙江省反间谍安全防范办法", "本办法", "办法", "反间谍法", "国家安全法", "实施细则", "奖励办法", "《", "》"):
+            rest = rest.replace(name, "")
+        if len(re.sub(r"[\W\s]", "", rest)) > 6 and not _LOOKUP_WORDS.search(message):
+            return None  # an article number inside a real question: let retrieval answer it
+        doc = self.corpus.documents[doc_id]
+        try:
+            number = parse_number(match.group(1))
+            para = parse_number(match.group(2)) if match.group(2) else None
+        except ValueError:
+            return None
+        art = doc.article(number)
+        label = article_label(number)
+        if art is None or (para is not None and art.paragraph(para) is None):
+            missing = label + (f"第{match.group(2)}款" if para else "")
+            text = self._text(
+                "lookup_missing", doc_title=doc.title, count=len(doc.articles), label=missing, last=article_label(len(doc.articles))[1:-1]
+            )
+            return self._answer("question", text, [], self._starters(), 1.0, "lookup-missing")
+        view = self._cite(Citation(doc_id, number, para))
+        text = self._text("lookup_lead", doc_title=doc.title, label=label + (art.paragraph(para).label if para else ""))
+        if explain := self._explainer(doc_id, number):
+            text += "\n" + self._text("plain_words") + explain.answer
+        return self._answer("question", text, self._ordered([view]), self._related_to(doc_id, number), 1.0, "lookup")
+
+    def _explainer(self, doc_id: str, article: int):
+        """The FAQ entry that rests first on an article: its plain-language explanation."""
+        return next((e for e in self.corpus.faq if e.citations and (e.citations[0].doc_id, e.citations[0].article) == (doc_id, article)), None)
+
+    def _related_to(self, doc_id: str, article: int, exclude: str | None = None) -> list[str]:
+        related = [e.questions[0] for e in self.corpus.faq if e.id != exclude and any(c.doc_id == doc_id and c.article == article for c in e.citations)]
+        return related[:3] or self._starters()
+
+    def _contextual(self, message: str, history: list[Turn]) -> str:
+        """Resolve a short follow-up ("那学生呢？") against the previous question."""
+        previous = next((t.text for t in reversed(history) if t.role == "user"), None)
+        if not previous:
+            return message
+        if len(message) <= 14 and (_FOLLOW_UP.search(message) or _THIS_ARTICLE.search(message)):
+            return f"{previous} {message}"
+        return message
+
+    def _explain_previous(self, message: str, history: list[Turn]) -> Answer | None:
+        """"这条是什么意思": explain the article the previous answer rested on."""
+        if not _THIS_ARTICLE.search(message) or not history:
+            return None
+        previous = next((t.text for t in reversed(history) if t.role == "user"), None)
+        if not previous:
+            return None
+        prior = self._lookup(previous) or self._answer_question(previous)
+        if not prior.citations:
+            return None
+        top = prior.citations[0]
+        entry = self._explainer(top.doc_id, top.article)
+        text = self._text("lookup_lead", doc_title=top.title, label=top.label)
+        if entry:
+            text += "\n" + self._text("plain_words") + entry.answer
+        view = self._cite(Citation(top.doc_id, top.article))
+        return self._answer("question", text, self._ordered([view]), self._related_to(top.doc_id, top.article, entry.id if entry else None), 1.0, "explain")
+
+    # ------------------------------------------------------------ the main path
+
+    def _answer_question(self, query: str, retrieval=None) -> Answer:
+        retrieval = retrieval or self.engine.retrieve(query)
+        faq = retrieval.faq[0] if retrieval.faq else None
+        if faq and faq.similarity >= FAQ_MIN_SIMILARITY:
+            entry = self.corpus.faq_by_id[faq.entry_id]
+            views = self._ordered([self._cite(c, faq.similarity) for c in entry.citations])
+            return self._answer("question", entry.answer, views, self._suggest(retrieval.faq[1:], exclude=entry.id), faq.similarity, f"faq:{entry.id}")
+        views = []
+        for hit in retrieval.articles[:2]:
+            views.append(self._cite(Citation(hit.doc_id, hit.article, hit.paragraph or None), hit.score))
+        views = self._ordered(views)
+        confidence = retrieval.signals.get("dense_law_max", 0.0)
+        return self._answer("question", self._text("article_lead"), views, self._suggest(retrieval.faq), confidence, "articles")
+
+    def answer(self, message: str, history: list[Turn] | None = None) -> Answer:
+        """Answer one message, using earlier turns for follow-ups."""
+        history = history or []
+        message = strip_control(message).strip()
+        if direct := (self._lookup(message) or self._explain_previous(message, history)):
+            return direct
+        query = self._contextual(message, history)
+        retrieval = self.engine.retrieve(query)
+        intent, probs = self.engine.intent(retrieval)
+        if query != message and intent == "out_of_scope":
+            intent = "question"  # a follow-up inherits the topic of the question it follows
+        if intent == "greeting":
+            return self._answer("greeting", self._text("greeting"), [], self._starters(4), probs["greeting"], "greeting")
+        if intent == "out_of_scope":
+            return self._answer("out_of_scope", self._text("out_of_scope"), [], self._starters(3), probs["out_of_scope"], "out_of_scope")
+        if intent == "report":
+            report_cites = [
+                self._cite(Citation(str(r["doc_id"]), int(r["article"]), r.get("paragraph"))) for r in self.responses.get("report_citations") or []
+            ]
+            return self._answer("report", self._text("report"), self._ordered(report_cites), self._suggest(retrieval.faq), probs["report"], "report")
+        return self._answer_question(query, retrieval)
+
+
+def cache_key(message: str) -> str:
+    """The normalised form of a single question, for the answer cache and ETags."""
+    return normalize(message)

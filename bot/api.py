@@ -1,0 +1,398 @@
+"""The HTTP service (FastAPI): the API of SPEC.md, health and metrics, and the web pages in web/."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Literal
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from . import __version__
+from .answer import Answer, Answerer, Turn, cache_key
+from .engine import Engine
+from .normalize import strip_control
+from .settings import Settings
+
+log = logging.getLogger("bot")
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+MAX_MESSAGE = 500
+MAX_TURNS = 10
+MAX_BODY = 16 * 1024
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "frame-ancestors *; base-uri 'none'; form-action 'self'"
+)
+PAGES = {"/": "index.html", "/kiosk": "kiosk.html", "/embed": "embed.html", "/classroom": "classroom.html"}
+
+
+# ---------------------------------------------------------------- request and response models
+
+
+def _clean(text: str, what: str) -> str:
+    text = strip_control(text).strip()
+    if not text:
+        raise ValueError(f"{what} must not be empty or blank")
+    if len(text) > MAX_MESSAGE:
+        raise ValueError(f"{what} is {len(text)} characters; at most {MAX_MESSAGE} are allowed")
+    return text
+
+
+class HistoryTurn(BaseModel):
+    """An earlier turn: who said it and what."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["user", "bot"]
+    text: str = Field(max_length=2 * MAX_MESSAGE)
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, v: str) -> str:
+        return _clean(v, "history text")
+
+
+class ChatRequest(BaseModel):
+    """POST /api/chat body."""
+
+    model_config = ConfigDict(extra="forbid")
+    message: str = Field(description="the question, 1–500 characters", max_length=4 * MAX_MESSAGE)
+    history: list[HistoryTurn] = Field(default_factory=list, max_length=MAX_TURNS, description="at most 10 earlier turns")
+
+    @field_validator("message")
+    @classmethod
+    def _message(cls, v: str) -> str:
+        return _clean(v, "message")
+
+
+class CitationOut(BaseModel):
+    doc_id: str
+    title: str
+    article: int
+    label: str
+    paragraph: int | None
+    text: str
+    url: str
+    score: float
+    current_law: str | None = None
+
+
+class ChannelOut(BaseModel):
+    kind: str
+    label: str
+    value: str
+    href: str = ""
+
+
+class AnswerOut(BaseModel):
+    """The answer object of SPEC.md."""
+
+    intent: Literal["question", "report", "greeting", "out_of_scope"]
+    answer: str
+    citations: list[CitationOut]
+    channels: list[ChannelOut]
+    suggestions: list[str]
+    confidence: float
+    corpus_version: str
+
+
+class DocOut(BaseModel):
+    doc_id: str
+    title: str
+    articles: int
+    effective: str
+    status: str
+    primary: bool
+
+
+class ArticleOut(BaseModel):
+    doc_id: str
+    title: str
+    article: int
+    label: str
+    chapter: str
+    text: str
+    paragraphs: list[str]
+
+
+class CitationRef(BaseModel):
+    doc_id: str
+    article: int
+    paragraph: int | None = None
+    item: int | None = None
+
+
+class FaqOut(BaseModel):
+    id: str
+    topic: str
+    audience: list[str]
+    questions: list[str]
+    answer: str
+    citations: list[CitationRef]
+
+
+# ---------------------------------------------------------------- privacy: redaction for the opt-in log
+
+_REDACTIONS = (
+    (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "[邮箱]"),
+    (re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)"), "[身份证号]"),
+    (re.compile(r"(?<!\d)(\+?86[- ]?)?1[3-9]\d{9}(?!\d)"), "[电话]"),
+    (re.compile(r"(?<!\d)0\d{2,3}[- ]?\d{7,8}(?!\d)"), "[电话]"),
+    (re.compile(r"(?<!\d)\d{6,}(?!\d)"), "[数字]"),
+    (re.compile(r"(我叫|我是|名叫|叫做|姓名[:：]?|名字是|他叫|她叫|同事|邻居)\s*[\u4e00-\u9fff]{2,3}"), r"\1[姓名]"),
+    (re.compile(r"(?i)(my name is|i am|i'm)\s+[A-Z][a-z]+(\s+[A-Z][a-z]+)?"), r"\1 [name]"),
+)
+
+
+def redact(text: str) -> str:
+    """Remove phone numbers, ID numbers, e-mail addresses and people's names from a question."""
+    for pattern, repl in _REDACTIONS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+# ---------------------------------------------------------------- metrics and caching
+
+
+class Metrics:
+    """Prometheus metrics; labels are route templates and intents, never what a person typed."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("bot_requests_total", "HTTP requests", ["route", "method", "status"], registry=self.registry)
+        self.latency = Histogram(
+            "bot_request_seconds", "HTTP request latency", ["route"], registry=self.registry,
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5),
+        )
+        self.intents = Counter("bot_answers_total", "Answers by intent", ["intent"], registry=self.registry)
+        self.cache = Counter("bot_answer_cache_total", "Answer cache lookups", ["result"], registry=self.registry)
+
+
+class AnswerCache:
+    """A thread-safe LRU of answers to single questions (no history), by normalised question."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._data: OrderedDict[str, Answer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Answer | None:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        return None
+
+    def put(self, key: str, value: Answer) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+class BodyLimit(BaseHTTPMiddleware):
+    """Refuse request bodies over MAX_BODY bytes with 413 before parsing them."""
+
+    async def dispatch(self, request: Request, call_next):
+        if request.method in ("POST", "PUT", "PATCH"):
+            length = request.headers.get("content-length")
+            if length and (not length.isdigit() or int(length) > MAX_BODY):
+                return JSONResponse({"detail": f"request body too large: at most {MAX_BODY} bytes"}, status_code=413)
+            body = await request.body()
+            if len(body) > MAX_BODY:
+                return JSONResponse({"detail": f"request body too large: at most {MAX_BODY} bytes"}, status_code=413)
+        return await call_next(request)
+
+
+# ---------------------------------------------------------------- the app
+
+
+def create_app(engine: Engine, settings: Settings) -> FastAPI:
+    """The FastAPI app around a loaded engine."""
+    answerer = Answerer(engine)
+    cache = AnswerCache(settings.cache_size)
+    metrics = Metrics()
+    corpus = engine.corpus
+    app = FastAPI(
+        title="反间谍安全防范问答 API",
+        version=__version__,
+        description="Answers about 《浙江省反间谍安全防范办法》 with verbatim citations and the official reporting channels.",
+        docs_url="/api/swagger",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.engine, app.state.metrics = engine, metrics
+    app.add_middleware(BodyLimit)
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=["GET", "POST"], allow_headers=["Content-Type", "If-None-Match"]
+        )
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next):
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        except Exception:  # never leak a traceback (or the request) to the client
+            log.exception("internal error on %s", request.scope.get("route").path if request.scope.get("route") else "?")
+            response = JSONResponse({"detail": "internal error"}, status_code=500)
+        route = request.scope.get("route")
+        template = route.path if route is not None else "unmatched"
+        elapsed = time.perf_counter() - started
+        metrics.requests.labels(template, request.method, str(response.status_code)).inc()
+        metrics.latency.labels(template).observe(elapsed)
+        if settings.access_log:
+            log.info("%s %s %s %.1fms", request.method, template, response.status_code, elapsed * 1000)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if response.headers.get("content-type", "").startswith("text/html"):
+            response.headers["Content-Security-Policy"] = CSP
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+            msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            if err.get("type") == "json_invalid":
+                msg = "the body is not valid JSON (UTF-8); send {\"message\": \"...\"}"
+            problems.append(f"{where}: {msg}")
+        return JSONResponse({"detail": problems}, status_code=422)
+
+    def respond(message: str, history: list[Turn]) -> Answer:
+        key = cache_key(message) if not history else None
+        if key is not None and (hit := cache.get(key)) is not None:
+            metrics.cache.labels("hit").inc()
+            metrics.intents.labels(hit.intent).inc()
+            return hit
+        if key is not None:
+            metrics.cache.labels("miss").inc()
+        result = answerer.answer(message, history)
+        metrics.intents.labels(result.intent).inc()
+        if settings.log_unanswered and result.intent == "out_of_scope" or (settings.log_unanswered and result.source == "articles"):
+            log.info("unanswered (%s): %s", result.intent, redact(message))
+        if key is not None:
+            cache.put(key, result)
+        return result
+
+    @app.post("/api/chat", response_model=AnswerOut, tags=["answers"], summary="Answer a message in a conversation")
+    def chat(body: ChatRequest) -> dict:
+        """The answer to `message`; `history` (earlier turns) resolves follow-ups such as 那学生呢？"""
+        history = [Turn(t.role, t.text) for t in body.history]
+        return respond(body.message, history).to_dict()
+
+    @app.get("/api/ask", response_model=AnswerOut, tags=["answers"], summary="Answer one question (cacheable)")
+    def ask(request: Request, q: str = Query(..., description="the question, 1–500 characters", max_length=4 * MAX_MESSAGE)):
+        """The same answer object for a single question, with ETag/Cache-Control so a CDN can cache it."""
+        try:
+            message = _clean(q, "q")
+        except ValueError as exc:
+            raise HTTPException(status_code=422, detail=[f"q: {exc}"]) from exc
+        etag = '"' + hashlib.sha256(f"{corpus.version}\0{cache_key(message)}".encode()).hexdigest()[:20] + '"'
+        headers = {"ETag": etag, "Cache-Control": f"public, max-age={settings.ask_max_age}"}
+        if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+            return Response(status_code=304, headers=headers)
+        return JSONResponse(respond(message, []).to_dict(), headers=headers)
+
+    @app.get("/api/docs", response_model=list[DocOut], tags=["corpus"], summary="The documents the bot answers from")
+    def docs() -> list[dict]:
+        """Primary document first; superseded texts are listed with their status."""
+        ordered = sorted(corpus.documents.values(), key=lambda d: (not d.primary, d.doc_id))
+        return [
+            {"doc_id": d.doc_id, "title": d.title, "articles": len(d.articles), "effective": d.effective, "status": d.status, "primary": d.primary}
+            for d in ordered
+        ]
+
+    @app.get("/api/docs/{doc_id}/articles/{n}", response_model=ArticleOut, tags=["corpus"], summary="One article, verbatim")
+    def article(doc_id: str, n: int) -> dict:
+        """Full text of an article and its paragraphs (款)."""
+        doc = corpus.documents.get(doc_id)
+        if doc is None:
+            raise HTTPException(404, detail=f"unknown document {doc_id!r}; GET /api/docs lists them")
+        art = doc.article(n)
+        if art is None:
+            raise HTTPException(404, detail=f"{doc.title} has articles 1–{len(doc.articles)}; there is no article {n}")
+        return {
+            "doc_id": doc_id, "title": doc.title, "article": n, "label": art.label, "chapter": art.chapter,
+            "text": art.text, "paragraphs": [p.text for p in art.paragraphs],
+        }
+
+    @app.get("/api/faq", response_model=list[FaqOut], tags=["corpus"], summary="All FAQ entries")
+    def faq() -> list[dict]:
+        """FAQ entries with their phrasings, answers and citations."""
+        return [
+            {
+                "id": e.id, "topic": e.topic, "audience": list(e.audience), "questions": list(e.questions), "answer": e.answer,
+                "citations": [{"doc_id": c.doc_id, "article": c.article, "paragraph": c.paragraph, "item": c.item} for c in e.citations],
+            }
+            for e in corpus.faq
+        ]
+
+    @app.get("/api/kiosk-config", tags=["web"], summary="Settings the kiosk page reads")
+    def kiosk_config() -> dict:
+        return {"idle_seconds": settings.kiosk_idle_seconds}
+
+    @app.get("/healthz", tags=["ops"], summary="The process is alive")
+    def healthz() -> dict:
+        return {"status": "ok"}
+
+    ready = {"ok": False}
+
+    @app.get("/readyz", tags=["ops"], summary="The index is loaded and the bot can answer")
+    def readyz():
+        if not ready["ok"]:
+            try:
+                ready["ok"] = bool(engine.retrieve("举报").articles)
+            except Exception:  # a failing probe is reported as not ready, not as a crash
+                log.exception("readiness probe failed")
+        if not ready["ok"]:
+            return JSONResponse({"status": "not ready"}, status_code=503)
+        return {"status": "ready", "corpus_version": corpus.version, "encoder": engine.index.manifest.get("encoder")}
+
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
+    def prometheus() -> Response:
+        return PlainTextResponse(generate_latest(metrics.registry).decode(), media_type=CONTENT_TYPE_LATEST)
+
+    # ------------------------------------------------------------ web pages (plain files in web/)
+
+    def page(name: str) -> FileResponse:
+        path = WEB_DIR / name
+        if not path.is_file():
+            raise HTTPException(404, detail=f"page {name} is not installed")
+        return FileResponse(path, media_type="text/html; charset=utf-8")
+
+    for route, filename in PAGES.items():
+        app.add_api_route(route, (lambda f=filename: page(f)), methods=["GET"], include_in_schema=False)
+
+    @app.get("/docs/{doc_id}/{n}", include_in_schema=False)
+    def article_page(doc_id: str, n: int):
+        if doc_id not in corpus.documents:
+            raise HTTPException(404, detail=f"unknown document {doc_id!r}")
+        return page("article.html")
+
+    @app.get("/widget.js", include_in_schema=False)
+    def widget():
+        return static("widget.js")
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str):
+        path = (WEB_DIR / name).resolve()
+        if path.parent != WEB_DIR.resolve() or not path.is_file():
+            raise HTTPException(404, detail="not found")
+        return FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
+
+    return app
