@@ -205,7 +205,7 @@ class QuizItem:
 # ---------------------------------------------------------------- YAML with line numbers
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """SafeLoader that remembers the line of every mapping (`__line__`) and of list items (`__lines__`)."""
 
     def construct_mapping(self, node, deep=False):  # noqa: D401 - PyYAML hook
@@ -392,8 +392,11 @@ def _load_documents(root: Path, problems: list[str]) -> dict[str, Document]:
         if not text_path.exists():
             problems.append(f"{src}: no text file {text_path.name} next to the metadata of {doc_id}")
             continue
-        raw = text_path.read_bytes()
-        text = raw.decode("utf-8")
+        try:
+            text = text_path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(f"{text_path}:1: not UTF-8 text ({exc.reason} at byte {exc.start})")
+            continue
         articles, structural = parse_articles(doc_id, text, str(text_path))
         problems.extend(structural)
         docs[doc_id] = Document(
