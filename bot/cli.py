@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .check import check_corpus
+from .numerals import paragraph_label
 from .settings import PROJECT_DIR, Settings
 
 
@@ -113,7 +114,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def _print_answer(answer: dict) -> None:
     print(f"[{answer['intent']}] {answer['answer']}")
     for c in answer["citations"]:
-        para = f"第{c['paragraph']}款" if c.get("paragraph") else ""
+        para = paragraph_label(c["paragraph"]) if c.get("paragraph") else ""
         print(f"\n  《{c['title']}》{c['label']}{para}  {c['url']}")
         for line in c["text"].splitlines():
             print(f"    {line}")

@@ -1,0 +1,173 @@
+// Kiosk behaviour on top of the shared chat: tap-to-ask start screen, read-aloud, and the privacy wipe
+// after inactivity. Nothing is written to localStorage, sessionStorage or cookies.
+import { createChat, el, fetchJSON, loadChannels } from "./chat.js";
+
+const DEFAULT_IDLE = 90;   // seconds; the server's /api/kiosk-config (BOT_KIOSK_IDLE_SECONDS) overrides it
+const WARN_SECONDS = 10;   // the countdown is visible for the last seconds
+
+const $ = (id) => document.getElementById(id);
+const start = $("kiosk-start");
+const conversation = $("kiosk-conversation");
+const main = $("kiosk-main");
+const banner = $("idle-banner");
+const countNode = $("idle-count");
+const input = $("chat-input");
+const channelList = $("channel-list");
+let idleSeconds = DEFAULT_IDLE;
+let lastActivity = Date.now();
+
+// ---------- read aloud (speechSynthesis, zh-CN), offered only where a Chinese voice exists ----------
+const speech = "speechSynthesis" in window && typeof window.SpeechSynthesisUtterance === "function" ? window.speechSynthesis : null;
+let zhVoice = null;
+
+function detectVoice() {
+  if (!speech) return;
+  const voices = speech.getVoices() || [];
+  zhVoice = voices.find((v) => /^zh[-_]CN/i.test(v.lang)) || voices.find((v) => /^(zh|cmn)/i.test(v.lang)) || null;
+  document.documentElement.classList.toggle("speech-ok", Boolean(zhVoice));
+}
+if (speech) {
+  detectVoice();
+  speech.addEventListener?.("voiceschanged", detectVoice);
+}
+
+function stopSpeaking() {
+  if (speech) speech.cancel();
+  for (const b of document.querySelectorAll(".read-aloud[aria-pressed='true']")) setReading(b, false);
+}
+
+function setReading(button, on) {
+  button.setAttribute("aria-pressed", on ? "true" : "false");
+  button.lastChild.textContent = on ? "停止朗读" : "朗读回答";
+}
+
+function spokenText(answer) {
+  const parts = [answer.answer || ""];
+  for (const c of answer.citations || []) parts.push(`${c.title || ""}${c.label || ""}：${c.text || ""}`);
+  return parts.join("\n");
+}
+
+function addReadAloud(node, answer) {
+  if (!speech) return;
+  const button = el(
+    "button",
+    { class: "btn btn-secondary read-aloud", attrs: { type: "button", "aria-pressed": "false" } },
+    el("span", { class: "speaker", attrs: { "aria-hidden": "true" } }),
+    el("span", { text: "朗读回答" }),
+  );
+  button.addEventListener("click", () => {
+    const wasOn = button.getAttribute("aria-pressed") === "true";
+    stopSpeaking();
+    if (wasOn || !zhVoice) return;
+    const utterance = new SpeechSynthesisUtterance(spokenText(answer));
+    utterance.lang = "zh-CN";
+    utterance.voice = zhVoice;
+    utterance.rate = 0.95;
+    utterance.onend = utterance.onerror = () => setReading(button, false);
+    setReading(button, true);
+    speech.speak(utterance);
+  });
+  node.append(button);
+}
+
+// ---------- the chat ----------
+const chat = createChat({
+  log: $("chat-log"),
+  form: $("chat-form"),
+  input,
+  send: $("chat-send"),
+  channels: channelList,
+  channelLinks: false,   // a tap must not take the kiosk to another site
+  articleLinks: false,   // the full article opens in place; leaving the page would escape the wipe
+  decorate: addReadAloud,
+  onAnswer: touch,
+  onBusy: touch,
+});
+
+function showConversation() {
+  start.hidden = true;
+  conversation.hidden = false;
+}
+
+function showStart() {
+  conversation.hidden = true;
+  start.hidden = false;
+  main.scrollTop = 0;
+}
+
+for (const tile of document.querySelectorAll(".ask-tile")) {
+  tile.addEventListener("click", () => {
+    showConversation();
+    chat.ask(tile.textContent);
+  });
+}
+$("chat-form").addEventListener("submit", () => { if (input.value.trim() || chat.busy) showConversation(); }, true);
+$("kiosk-home").addEventListener("click", wipe);
+$("idle-stay").addEventListener("click", touch);
+
+// ---------- privacy wipe after inactivity ----------
+
+function touch() {
+  lastActivity = Date.now();
+  if (!banner.hidden) banner.hidden = true;
+}
+
+/** Clear the conversation from the page and from memory, and go back to the start screen. */
+function wipe() {
+  stopSpeaking();
+  chat.reset();
+  input.value = "";
+  if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
+  window.getSelection?.().removeAllRanges();
+  banner.hidden = true;
+  showStart();
+  lastActivity = Date.now();
+}
+
+function somethingToClear() {
+  return chat.hasConversation || start.hidden || input.value !== "";
+}
+
+function tick() {
+  if (!somethingToClear()) {
+    banner.hidden = true;
+    lastActivity = Date.now();
+    return;
+  }
+  if (chat.busy || (speech && speech.speaking)) lastActivity = Date.now();
+  const remaining = idleSeconds - (Date.now() - lastActivity) / 1000;
+  if (remaining <= 0) {
+    wipe();
+    return;
+  }
+  if (remaining <= Math.min(WARN_SECONDS, idleSeconds)) {
+    countNode.textContent = String(Math.ceil(remaining));
+    banner.hidden = false;
+  } else if (!banner.hidden) {
+    banner.hidden = true;
+  }
+}
+
+for (const type of ["pointerdown", "keydown", "input", "wheel", "touchstart"]) {
+  document.addEventListener(type, touch, { capture: true, passive: true });
+}
+main.addEventListener("scroll", touch, { passive: true });
+
+async function configureIdle() {
+  const override = Number.parseInt(new URLSearchParams(location.search).get("idle") || "", 10);
+  if (Number.isFinite(override) && override > 0) {
+    idleSeconds = override;
+    return;
+  }
+  try {
+    const config = await fetchJSON("/api/kiosk-config");
+    const seconds = Number(config.idle_seconds);
+    if (Number.isFinite(seconds) && seconds > 0) idleSeconds = seconds;
+  } catch {
+    idleSeconds = DEFAULT_IDLE;
+  }
+}
+
+configureIdle();
+loadChannels(channelList, { links: false });
+setInterval(tick, 250);
