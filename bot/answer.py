@@ -187,13 +187,16 @@ class Answerer:
             return self._answer("question", text, [], self._starters(), 1.0, "lookup-missing")
         view = self._cite(Citation(doc_id, number, para))
         text = self._text("lookup_lead", doc_title=doc.title, label=label + (art.paragraph(para).label if para else ""))
-        if explain := self._explainer(doc_id, number):
+        if explain := self._explainer(doc_id, number, para):
             text += "\n" + self._text("plain_words") + explain.answer
         return self._answer("question", text, self._ordered([view]), self._related_to(doc_id, number), 1.0, "lookup")
 
-    def _explainer(self, doc_id: str, article: int):
-        """The FAQ entry that rests first on an article: its plain-language explanation."""
-        return next((e for e in self.corpus.faq if e.citations and (e.citations[0].doc_id, e.citations[0].article) == (doc_id, article)), None)
+    def _explainer(self, doc_id: str, article: int, paragraph: int | None = None):
+        """The FAQ entry that rests first on an article (on that 款, when one is asked for): its plain explanation."""
+        firsts = [e for e in self.corpus.faq if e.citations and (e.citations[0].doc_id, e.citations[0].article) == (doc_id, article)]
+        if paragraph is None:
+            return next(iter(firsts), None)
+        return next((e for e in firsts if e.citations[0].paragraph == paragraph), None)
 
     def _related_to(self, doc_id: str, article: int, exclude: str | None = None) -> list[str]:
         related = [e.questions[0] for e in self.corpus.faq if e.id != exclude and any(c.doc_id == doc_id and c.article == article for c in e.citations)]
