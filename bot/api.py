@@ -11,7 +11,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Literal
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
@@ -23,6 +23,7 @@ from . import __version__
 from .answer import Answer, Answerer, Turn, cache_key
 from .engine import Engine
 from .normalize import strip_control
+from .ratelimit import RateLimiter, client_address
 from .settings import Settings
 
 log = logging.getLogger("bot")
@@ -224,6 +225,8 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     """The FastAPI app around a loaded engine."""
     answerer = Answerer(engine)
     cache = AnswerCache(settings.cache_size)
+    limiter = RateLimiter(settings.rate_limit, settings.rate_limit_burst, settings.rate_limit_loopback)
+    trusted = settings.trusted_proxy_list
     metrics = Metrics()
     corpus = engine.corpus
     app = FastAPI(
@@ -273,6 +276,13 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
             problems.append(f"{where}: {msg}")
         return JSONResponse({"detail": problems}, status_code=422)
 
+    def rate_limited(request: Request) -> None:
+        """429 with Retry-After when this client asks faster than the configured rate."""
+        client = client_address(request.client.host if request.client else None, request.headers.get("x-forwarded-for"), trusted)
+        if wait := limiter.retry_after(client):
+            metrics.requests.labels("rate_limited", request.method, "429").inc()
+            raise HTTPException(429, detail=f"too many questions; try again in {wait} s", headers={"Retry-After": str(wait)})
+
     def respond(message: str, history: list[Turn]) -> Answer:
         key = cache_key(message) if not history else None
         if key is not None and (hit := cache.get(key)) is not None:
@@ -289,13 +299,19 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
             cache.put(key, result)
         return result
 
-    @app.post("/api/chat", response_model=AnswerOut, tags=["answers"], summary="Answer a message in a conversation")
+    @app.post(
+        "/api/chat", response_model=AnswerOut, tags=["answers"], summary="Answer a message in a conversation",
+        dependencies=[Depends(rate_limited)], responses={429: {"description": "too many questions from this client"}},
+    )
     def chat(body: ChatRequest) -> dict:
         """The answer to `message`; `history` (earlier turns) resolves follow-ups such as 那学生呢？"""
         history = [Turn(t.role, t.text) for t in body.history]
         return respond(body.message, history).to_dict()
 
-    @app.get("/api/ask", response_model=AnswerOut, tags=["answers"], summary="Answer one question (cacheable)")
+    @app.get(
+        "/api/ask", response_model=AnswerOut, tags=["answers"], summary="Answer one question (cacheable)",
+        dependencies=[Depends(rate_limited)], responses={304: {"description": "not modified"}, 429: {"description": "too many questions"}},
+    )
     def ask(request: Request, q: str = Query(..., description="the question, 1–500 characters", max_length=4 * MAX_MESSAGE)):
         """The same answer object for a single question, with ETag/Cache-Control so a CDN can cache it."""
         try:
@@ -396,3 +412,14 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         return FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
 
     return app
+
+
+def app_from_settings() -> FastAPI:
+    """App factory for `bot serve --workers N`: each worker process loads its own engine from the settings."""
+    from .encoders import make_encoder
+
+    settings = Settings()
+    encoder = make_encoder(settings.encoder, settings.query_prompt, settings.passage_prompt)
+    engine = Engine.open(settings.corpus_dir, settings.index_dir, encoder, settings.cache_dir)
+    engine.retrieve("你好")  # warm up before taking traffic
+    return create_app(engine, settings)

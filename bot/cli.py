@@ -102,12 +102,17 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     started = time.time()
-    engine = _open_engine(settings)
+    engine = _open_engine(settings)  # also with --workers: refuse a bad index before forking
+    run = {"host": host, "port": port, "access_log": False, "log_level": settings.log_level.lower(), "server_header": False}
+    if args.workers > 1:
+        engine.close()
+        print(f"serving on http://{host}:{port} with {args.workers} workers (API docs: /api/swagger)", flush=True)
+        uvicorn.run("bot.api:app_from_settings", factory=True, workers=args.workers, **run)
+        return 0
     engine.retrieve("你好")  # warm up jieba and the encoder before the first visitor
     app = create_app(engine, settings)
-    logging.getLogger("bot").info("ready in %.2fs", time.time() - started)
     print(f"serving on http://{host}:{port} (API docs: /api/swagger) — ready in {time.time() - started:.2f}s", flush=True)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level=settings.log_level.lower(), server_header=False)
+    uvicorn.run(app, **run)
     return 0
 
 
@@ -186,9 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("serve", help="serve the API and the web pages", formatter_class=raw,
-                       epilog="examples:\n  bot serve\n  bot serve --host 0.0.0.0 --port 8080")
+                       epilog="examples:\n  bot serve\n  bot serve --host 0.0.0.0 --port 8080 --workers 2")
     p.add_argument("--host", help="bind address (default BOT_HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default BOT_PORT or 8000)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes; each loads its own index (they share nothing)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("ask", help="answer one question", formatter_class=raw,

@@ -33,8 +33,21 @@ class Settings(BaseSettings):
     access_log: bool = Field(False, description="log method, route template, status and time of each request (never the text)")
     log_unanswered: bool = Field(False, description="opt-in: log questions that found no answer, redacted")
     log_level: str = Field("INFO", description="logging level")
+    rate_limit: int = Field(60, ge=0, description="answers per minute per client IP (0 turns rate limiting off)")
+    rate_limit_burst: int = Field(20, ge=1, description="answers a client may ask at once before the rate applies")
+    rate_limit_loopback: bool = Field(False, description="also limit clients on 127.0.0.1/::1 (a kiosk on loopback is exempt by default)")
+    trusted_proxies: str = Field("", description="comma-separated proxy IPs/CIDRs whose X-Forwarded-For is believed")
 
     @property
     def cors_origin_list(self) -> list[str]:
         """The CORS origins as a list."""
-        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+        return _split(self.cors_origins)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """The trusted proxies as a list."""
+        return _split(self.trusted_proxies)
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
