@@ -25,7 +25,7 @@ class Thresholds:
     """Decision thresholds on the classifier's probabilities (calibrated on eval/dev.yaml)."""
 
     report: float = 0.5
-    out_of_scope: float = 0.5
+    out_of_scope: float = 0.6
     greeting: float = 0.5
     faq_keeps_in_scope: float = 0.92  # a FAQ phrasing this similar overrides an out_of_scope vote
 

@@ -24,7 +24,7 @@ class Weights:
 
     bm25: float = 0.45
     dense: float = 0.55
-    faq: float = 0.8  # how much a matching FAQ entry lifts the articles it cites
+    faq: float = 0.5  # how much a matching FAQ entry lifts the articles it cites
     faq_top: int = 3  # FAQ entries allowed to lift articles
     primary_bonus: float = 0.12  # measures first, when both fit
 
@@ -66,14 +66,28 @@ class Retrieval:
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
-def _max_by(keys: list, values: np.ndarray) -> tuple[dict, dict]:
-    """Per key: the best value and the position where it occurred."""
-    best: dict = {}
-    where: dict = {}
-    for pos, (key, value) in enumerate(zip(keys, values)):
-        if key not in best or value > best[key]:
-            best[key], where[key] = float(value), pos
-    return best, where
+class Groups:
+    """Rows grouped by key (units of one article, phrasings of one FAQ entry), for fast per-key maxima."""
+
+    def __init__(self, keys: list):
+        self.order = np.argsort(np.array([str(k) for k in keys]), kind="stable")
+        sorted_keys = [keys[i] for i in self.order]
+        self.starts = np.array([i for i in range(len(sorted_keys)) if i == 0 or sorted_keys[i] != sorted_keys[i - 1]], dtype=np.int64)
+        self.keys = [sorted_keys[i] for i in self.starts]
+
+    def max(self, values: np.ndarray) -> dict:
+        """The best value of each key."""
+        if not len(values):
+            return {}
+        best = np.maximum.reduceat(values[self.order], self.starts)
+        return dict(zip(self.keys, best.tolist()))
+
+    def argmax(self, values: np.ndarray, key) -> int:
+        """The row (in the original order) where a key has its best value."""
+        i = self.keys.index(key)
+        end = self.starts[i + 1] if i + 1 < len(self.starts) else len(self.order)
+        rows = self.order[self.starts[i] : end]
+        return int(rows[np.argmax(values[rows])])
 
 
 class Retriever:
@@ -87,9 +101,9 @@ class Retriever:
         self._matrix = index.vectors.reconstruct_n(0, index.vectors.ntotal)  # small: a matrix product beats a search
         self._law_rows = index.family_rows["law"]
         self._faq_rows = index.family_rows["faq"]
-        self._law_keys = [units[i].key for i in self._law_rows]
-        self._law_paras = [units[i].paragraph for i in self._law_rows]
-        self._faq_keys = [units[i].key for i in self._faq_rows]
+        self._law = Groups([units[i].key for i in self._law_rows])
+        self._paras = Groups([(units[i].key, units[i].paragraph) for i in self._law_rows])
+        self._faq = Groups([units[i].key for i in self._faq_rows])
         self._faq_text = [units[i].text for i in self._faq_rows]
         self._vocab = set(index.bm25["law"].vocab_dict) | set(index.bm25["faq"].vocab_dict)
 
@@ -105,13 +119,12 @@ class Retriever:
         tokens = self.segmenter.tokens(query)
         vec = self.embed(query) if vector is None else vector
         sims = self._matrix @ vec
-        law_dense, _ = _max_by(self._law_keys, sims[self._law_rows])
-        faq_dense, faq_where = _max_by(self._faq_keys, sims[self._faq_rows])
+        law_sims, faq_sims = sims[self._law_rows], sims[self._faq_rows]
+        law_dense, faq_dense = self._law.max(law_sims), self._faq.max(faq_sims)
         law_bm25_raw = self.index.bm25["law"].get_scores(tokens) if tokens else np.zeros(len(self._law_rows))
         faq_bm25_raw = self.index.bm25["faq"].get_scores(tokens) if tokens else np.zeros(len(self._faq_rows))
-        law_bm25, _ = _max_by(self._law_keys, law_bm25_raw)
-        faq_bm25, _ = _max_by(self._faq_keys, faq_bm25_raw)
-        para_scores, _ = _max_by(list(zip(self._law_keys, self._law_paras)), sims[self._law_rows] + 0.02 * law_bm25_raw)
+        law_bm25, faq_bm25 = self._law.max(law_bm25_raw), self._faq.max(faq_bm25_raw)
+        para_scores = self._paras.max(law_sims + 0.02 * law_bm25_raw)
 
         weights = {"bm25": w.bm25 if mode != "dense" else 1.0, "dense": w.dense if mode != "bm25" else 1.0}
         if mode == "bm25":
@@ -144,7 +157,8 @@ class Retriever:
             )
             hits.append(ArticleHit(doc_id, int(number), round(score, 4), best_para))
         faq_hits = tuple(
-            FaqHit(eid, round(s, 4), self._faq_text[faq_where[eid]], round(faq_dense[eid], 4)) for eid, s in faq_ranked[:k]
+            FaqHit(eid, round(s, 4), self._faq_text[self._faq.argmax(faq_sims, eid)], round(faq_dense[eid], 4))
+            for eid, s in faq_ranked[:k]
         )
         in_vocab = [t for t in tokens if t in self._vocab]
         signals = {
