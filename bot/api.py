@@ -21,6 +21,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 
 from . import __version__
 from .answer import Answer, Answerer, Turn, cache_key
+from .classroom import lesson_steps, make_quiz
 from .engine import Engine
 from .normalize import strip_control
 from .ratelimit import RateLimiter, client_address
@@ -35,7 +36,7 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "frame-ancestors *; base-uri 'none'; form-action 'self'"
 )
-PAGES = {"/": "index.html", "/kiosk": "kiosk.html", "/embed": "embed.html", "/classroom": "classroom.html"}
+PAGES = {"/": "index.html", "/kiosk": "kiosk.html", "/embed": "embed.html", "/classroom": "classroom.html", "/quiz": "quiz.html"}
 
 
 # ---------------------------------------------------------------- request and response models
@@ -357,6 +358,23 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
             }
             for e in corpus.faq
         ]
+
+    @app.get("/api/quiz", tags=["classroom"], summary="A classroom quiz from the question bank")
+    def quiz(
+        n: int = Query(10, description="number of items: 1 to min(items for the audience, 50)"),
+        seed: str | None = Query(None, max_length=100, description="the same seed gives the same quiz; random when left out"),
+        audience: str | None = Query(None, description="公众 学生 教师 企业 重点单位 公务员 媒体; every item when left out"),
+    ) -> dict:
+        """Items of corpus/quiz.yaml in an order fixed by the seed; each cites the article that proves its answer."""
+        try:
+            return {"items": make_quiz(corpus, n, seed, audience)}
+        except ValueError as exc:
+            raise HTTPException(422, detail=[str(exc)]) from exc
+
+    @app.get("/api/lesson", tags=["classroom"], summary="The classroom lesson, theme by theme")
+    def lesson() -> dict:
+        """Per theme: its articles verbatim, a FAQ answer explaining the main one, and a check question."""
+        return {"steps": lesson_steps(corpus)}
 
     @app.get("/api/kiosk-config", tags=["web"], summary="Settings the kiosk page reads")
     def kiosk_config() -> dict:

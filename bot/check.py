@@ -235,13 +235,75 @@ def check_coverage(corpus: Corpus) -> list[str]:
     ]
 
 
+def check_lesson(corpus_root: Corpus | Path | str) -> list[str]:
+    """corpus/lesson.yaml: each step shows articles that exist, its explanation rests on its main article and its
+    check question on an article it shows. Takes the corpus root (or an already loaded Corpus)."""
+    from .classroom import check_candidates, explanation_candidates, load_lesson, shows
+
+    if isinstance(corpus_root, Corpus):
+        corpus = corpus_root
+    else:
+        try:
+            corpus = load_corpus(corpus_root)
+        except CorpusError as exc:
+            return [str(exc)]
+
+    def hint(what: str, ids: list[str]) -> str:
+        return f" ({what}: {', '.join(ids)})" if ids else ""
+
+    steps, out = load_lesson(corpus.root)
+    if not steps and not out:
+        out.append(f"{corpus.root / 'lesson.yaml'}:1: the lesson has no steps")
+    seen: dict[str, Source] = {}
+    for step in steps:
+        path, line = step.source.path, step.source.line
+        where = f"step {step.theme or '(no theme)'}"
+        if step.theme in seen:
+            out.append(f"{step.source}: {where}: theme already used at {seen[step.theme]}")
+        seen.setdefault(step.theme, step.source)
+        for ref, ref_line in zip(step.articles, step.article_lines):
+            if problem := _cite_problem(corpus, ref):
+                out.append(f"{path}:{ref_line}: {where}: {problem}")
+        if step.main is None or _cite_problem(corpus, step.main):
+            continue  # nothing to explain or check against
+        main = f"{step.main.doc_id} {step.main.label}"
+
+        faq_at = f"{path}:{step.key_lines.get('faq_id', line)}: {where}"
+        fits = [e.id for e in explanation_candidates(corpus, step)]
+        entry = corpus.faq_by_id.get(step.faq_id) if step.faq_id else None
+        if step.faq_id and entry is None:
+            out.append(f"{faq_at}: unknown faq_id {step.faq_id!r}" + hint(f"entries explaining {main}", fits))
+        elif entry is not None and not (entry.citations and shows(step.main, entry.citations[0])):
+            first = f"{entry.citations[0].doc_id} {entry.citations[0].label}" if entry.citations else "nothing"
+            out.append(
+                f"{faq_at}: FAQ entry {entry.id} first cites {first}, not the step's main article {main}"
+                + hint("entries that do", fits)
+            )
+        elif not step.faq_id and not fits:
+            out.append(f"{step.source}: {where}: no FAQ entry's first citation is {main}; write one, or name one with faq_id")
+
+        quiz_at = f"{path}:{step.key_lines.get('quiz_id', line)}: {where}"
+        checks = [q.id for q in check_candidates(corpus, step)]
+        item = next((q for q in corpus.quiz if q.id == step.quiz_id), None) if step.quiz_id else None
+        if step.quiz_id and item is None:
+            out.append(f"{quiz_at}: unknown quiz_id {step.quiz_id!r}" + hint("items for this step", checks))
+        elif item is not None and not any(shows(ref, item.citation) for ref in step.articles):
+            out.append(
+                f"{quiz_at}: quiz item {item.id} cites {item.citation.doc_id} {item.citation.label}, which the step "
+                "does not show" + hint("items for this step", checks)
+            )
+        elif not step.quiz_id and not checks:
+            out.append(f"{step.source}: {where}: no quiz item cites what the step shows; add one to quiz.yaml or name one with quiz_id")
+    return out
+
+
 def check_corpus(root: Path | str) -> list[str]:
     """All defects of the corpus at root; an empty list means it is valid."""
     try:
         corpus = load_corpus(root)
     except CorpusError as exc:
         return [str(exc)]
-    return [
+    defects = [
         *corpus.problems,
         *check_documents(corpus),
         *check_faq(corpus),
@@ -250,6 +312,9 @@ def check_corpus(root: Path | str) -> list[str]:
         *check_quiz(corpus),
         *check_coverage(corpus),
     ]
+    # the lesson names articles, FAQ entries and quiz items: it is checked once those are sound, so that one broken
+    # entry is reported once, at its own line, and not again by every lesson step that names it
+    return defects or check_lesson(corpus)
 
 
 def coverage(corpus: Corpus) -> dict[int, int]:
