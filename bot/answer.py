@@ -22,6 +22,9 @@ _THIS_ARTICLE = re.compile(r"(这|该|那|上面的?|刚才的?)(一)?条")
 _CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
 _FOLLOW_UP = re.compile(r"^(那|那么|还有|如果|要是|假如|换成|对于)|呢[？?]?$|^(为什么|具体)")
 # Names people use for each document in a lookup such as "反间谍法第四条"; the primary document is the default.
+_OTHER_SUBJECT = re.compile(r"^(?:(?:那么?|如果是|要是|换成|对于)\s*([^\s怎为什么哪吗]{1,8}?)\s*呢?|([^\s怎为什么哪吗]{1,8}?)呢)[？?。!！]*$")
+# Who a question is about, longest first so 重点单位 wins over 单位.
+_SUBJECTS = ("重点单位", "公务员", "学校", "学生", "老师", "教师", "企业", "公司", "媒体", "公民", "个人", "单位", "我们", "我")
 _DOC_NAMES = (
     ("jubao-jiangli-2022", ("举报奖励办法", "奖励办法")),
     ("shishixize-2017", ("实施细则",)),
@@ -178,9 +181,9 @@ class Answerer:
         except ValueError:
             return None
         art = doc.article(number)
-        label = article_label(number)
+        label = article_label(number) if 1 <= number <= 9999 else f"第{match.group(1)}条"  # 第0条, 第99999条: no numeral
         if art is None or (para is not None and art.paragraph(para) is None):
-            missing = label + (f"第{match.group(2)}款" if para else "")
+            missing = label + (f"第{match.group(2)}款" if para is not None else "")
             text = self._text(
                 "lookup_missing", doc_title=doc.title, count=len(doc.articles), label=missing, last=article_label(len(doc.articles))[1:-1]
             )
@@ -207,9 +210,12 @@ class Answerer:
         previous = next((t.text for t in reversed(history) if t.role == "user"), None)
         if not previous:
             return message
-        if len(message) <= 14 and (_FOLLOW_UP.search(message) or _THIS_ARTICLE.search(message)):
-            return f"{previous} {message}"
-        return message
+        if len(message) > 14 or not (_FOLLOW_UP.search(message) or _THIS_ARTICLE.search(message)):
+            return message
+        # "那X呢？" asks the previous question about someone else: swap the subject when we can see it.
+        if (swap := _OTHER_SUBJECT.match(message)) and (old := next((w for w in _SUBJECTS if w in previous), None)):
+            return previous.replace(old, swap.group(1) or swap.group(2), 1)
+        return f"{previous} {message}"
 
     def _explain_previous(self, message: str, history: list[Turn]) -> Answer | None:
         """"这条是什么意思": explain the article the previous answer rested on."""

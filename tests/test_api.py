@@ -88,6 +88,12 @@ def test_national_law_lookup_and_old_numbering_note(client):
     assert "现行《反间谍法》第九条" in c["current_law"] and "现行《反间谍法》第九条" in answer["answer"]
 
 
+def test_follow_up_about_someone_else_asks_the_previous_question_about_them(client):
+    history = [{"role": "user", "text": "重点单位要做哪些事"}, {"role": "bot", "text": "……"}]
+    answer = chat(client, "那高新技术企业呢", history)
+    assert (answer["citations"][0]["doc_id"], answer["citations"][0]["article"]) == ("zhejiang-2019", 10)
+
+
 def test_follow_up_uses_history(client):
     history = [{"role": "user", "text": "每年的反间谍法宣传日是哪一天？"}, {"role": "bot", "text": "每年11月1日。"}]
     answer = chat(client, "这条是什么意思", history)
