@@ -51,6 +51,12 @@ def _clean(text: str, what: str) -> str:
     return text
 
 
+class Problem(BaseModel):
+    """Every error: what to fix, as one message or one per field."""
+
+    detail: list[str] | str
+
+
 class HistoryTurn(BaseModel):
     """An earlier turn: who said it and what."""
 
@@ -237,6 +243,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         docs_url="/api/swagger",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        responses={422: {"model": Problem, "description": "the request is invalid; `detail` says what to fix"}},
     )
     app.state.engine, app.state.metrics = engine, metrics
     app.add_middleware(BodyLimit)

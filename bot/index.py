@@ -117,9 +117,14 @@ class Index:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise IndexError_(f"manifest.json is unreadable ({exc}); {fix}") from exc
+        if not isinstance(manifest, dict):
+            raise IndexError_(f"manifest.json is unreadable (not a JSON object); {fix}")
         if manifest.get("format") != FORMAT:
             raise IndexError_(f"index format {manifest.get('format')} is not {FORMAT} (built by another version); {fix}")
-        for name, digest in (manifest.get("files") or {}).items():
+        files = manifest.get("files")
+        if not isinstance(files, dict) or not files:
+            raise IndexError_(f"manifest.json lists no file checksums (damaged, or not written by `bot build`); {fix}")
+        for name, digest in files.items():
             path = directory / name
             if not path.exists():
                 raise IndexError_(f"index file {name} is missing; {fix}")
@@ -207,7 +212,8 @@ def save_atomically(index: Index, directory: Path) -> None:
     directory = directory.resolve()
     directory.parent.mkdir(parents=True, exist_ok=True)
     _recover_interrupted_swap(directory)
-    for stale in _siblings(directory, "tmp"):
+    # Debris of killed builds: half-written new indexes, and previous indexes a crash left behind after the swap.
+    for stale in _siblings(directory, "tmp") + _siblings(directory, "old"):
         shutil.rmtree(stale, ignore_errors=True)
     tmp = directory.parent / f".{directory.name}.tmp-{os.getpid()}"
     old = directory.parent / f".{directory.name}.old-{os.getpid()}"

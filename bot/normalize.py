@@ -12,7 +12,9 @@ from functools import lru_cache
 
 import opencc
 
-_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ud800-\udfff]")
+# C0/C1 controls (not tab, newline), soft hyphen, Arabic letter mark, Mongolian vowel separator, zero-width and
+# bidi marks, embeddings, overrides and isolates, invisible operators, BOM, lone surrogates.
+_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
 
 
@@ -22,7 +24,7 @@ def _t2s() -> opencc.OpenCC:
 
 
 def strip_control(text: str) -> str:
-    """Remove control, zero-width, bidi-override and lone-surrogate characters; keep newlines and tabs as spaces."""
+    """Remove control, zero-width, bidi (marks, overrides, isolates) and lone-surrogate characters; keep newlines and tabs."""
     return _CONTROL.sub("", text)
 
 
