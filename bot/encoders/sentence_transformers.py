@@ -17,7 +17,8 @@ class LocalSentenceTransformer:
         from sentence_transformers import SentenceTransformer  # heavy: pulls in torch
 
         self._model = SentenceTransformer(str(path), device=device, local_files_only=True)
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         self.query_prompt, self.passage_prompt = query_prompt, passage_prompt
         self.name = f"st:{path.resolve().name}"
         if query_prompt or passage_prompt:
