@@ -14,13 +14,14 @@ from typing import Literal
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from . import __version__
-from .answer import Answer, Answerer, Turn, cache_key
+from .answer import Answerer, Turn, cache_key
 from .classroom import lesson_steps, make_quiz
 from .engine import Engine
 from .normalize import strip_control
@@ -187,21 +188,21 @@ class Metrics:
 
 
 class AnswerCache:
-    """A thread-safe LRU of answers to single questions (no history), by normalised question."""
+    """A thread-safe LRU of answer objects to single questions (no history), by normalised question."""
 
     def __init__(self, size: int):
         self.size = size
-        self._data: OrderedDict[str, Answer] = OrderedDict()
+        self._data: OrderedDict[str, dict] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> Answer | None:
+    def get(self, key: str) -> dict | None:
         with self._lock:
             if key in self._data:
                 self._data.move_to_end(key)
                 return self._data[key]
         return None
 
-    def put(self, key: str, value: Answer) -> None:
+    def put(self, key: str, value: dict) -> None:
         if self.size <= 0:
             return
         with self._lock:
@@ -284,43 +285,45 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
             problems.append(f"{where}: {msg}")
         return JSONResponse({"detail": problems}, status_code=422)
 
-    def rate_limited(request: Request) -> None:
+    async def rate_limited(request: Request) -> None:
         """429 with Retry-After when this client asks faster than the configured rate."""
         client = client_address(request.client.host if request.client else None, request.headers.get("x-forwarded-for"), trusted)
         if wait := limiter.retry_after(client):
             metrics.requests.labels("rate_limited", request.method, "429").inc()
             raise HTTPException(429, detail=f"too many questions; try again in {wait} s", headers={"Retry-After": str(wait)})
 
-    def respond(message: str, history: list[Turn]) -> Answer:
+    async def respond(message: str, history: list[Turn]) -> dict:
+        """The answer object; cache hits are served on the event loop, misses computed in the thread pool."""
         key = cache_key(message) if not history else None
         if key is not None and (hit := cache.get(key)) is not None:
             metrics.cache.labels("hit").inc()
-            metrics.intents.labels(hit.intent).inc()
+            metrics.intents.labels(hit["intent"]).inc()
             return hit
         if key is not None:
             metrics.cache.labels("miss").inc()
-        result = answerer.answer(message, history)
+        result = await run_in_threadpool(answerer.answer, message, history)
         metrics.intents.labels(result.intent).inc()
-        if settings.log_unanswered and result.intent == "out_of_scope" or (settings.log_unanswered and result.source == "articles"):
+        if settings.log_unanswered and (result.intent == "out_of_scope" or result.source == "articles"):
             log.info("unanswered (%s): %s", result.intent, redact(message))
+        body = result.to_dict()
         if key is not None:
-            cache.put(key, result)
-        return result
+            cache.put(key, body)
+        return body
 
     @app.post(
         "/api/chat", response_model=AnswerOut, tags=["answers"], summary="Answer a message in a conversation",
         dependencies=[Depends(rate_limited)], responses={429: {"description": "too many questions from this client"}},
     )
-    def chat(body: ChatRequest) -> dict:
+    async def chat(body: ChatRequest) -> dict:
         """The answer to `message`; `history` (earlier turns) resolves follow-ups such as 那学生呢？"""
         history = [Turn(t.role, t.text) for t in body.history]
-        return respond(body.message, history).to_dict()
+        return await respond(body.message, history)
 
     @app.get(
         "/api/ask", response_model=AnswerOut, tags=["answers"], summary="Answer one question (cacheable)",
         dependencies=[Depends(rate_limited)], responses={304: {"description": "not modified"}, 429: {"description": "too many questions"}},
     )
-    def ask(request: Request, q: str = Query(..., description="the question, 1–500 characters", max_length=4 * MAX_MESSAGE)):
+    async def ask(request: Request, q: str = Query(..., description="the question, 1–500 characters", max_length=4 * MAX_MESSAGE)):
         """The same answer object for a single question, with ETag/Cache-Control so a CDN can cache it."""
         try:
             message = _clean(q, "q")
@@ -330,7 +333,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         headers = {"ETag": etag, "Cache-Control": f"public, max-age={settings.ask_max_age}"}
         if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
             return Response(status_code=304, headers=headers)
-        return JSONResponse(respond(message, []).to_dict(), headers=headers)
+        return JSONResponse(await respond(message, []), headers=headers)
 
     @app.get("/api/docs", response_model=list[DocOut], tags=["corpus"], summary="The documents the bot answers from")
     def docs() -> list[dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -106,6 +107,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     run = {"host": host, "port": port, "access_log": False, "log_level": settings.log_level.lower(), "server_header": False}
     if args.workers > 1:
         engine.close()
+        # Each worker has its own encoder; by default share the cores out instead of letting every OpenMP team spin on all.
+        os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // args.workers)))
         print(f"serving on http://{host}:{port} with {args.workers} workers (API docs: /api/swagger)", flush=True)
         uvicorn.run("bot.api:app_from_settings", factory=True, workers=args.workers, **run)
         return 0

@@ -40,7 +40,7 @@ def test_forwarded_for_is_believed_only_from_a_trusted_proxy():
 
 
 def test_api_answers_429_with_retry_after(fake_engine):
-    settings = Settings(rate_limit=60, rate_limit_burst=2, trusted_proxies="10.0.0.0/8", cache_size=0)
+    settings = Settings(rate_limit=1, rate_limit_burst=2, trusted_proxies="10.0.0.0/8", cache_size=0)  # no refill mid-test
     client = TestClient(create_app(fake_engine, settings), client=("10.0.0.2", 50000))  # requests come via a proxy
     headers = {"X-Forwarded-For": "198.51.100.7"}
     codes = [client.get("/api/ask", params={"q": f"举报{i}"}, headers=headers).status_code for i in range(3)]
