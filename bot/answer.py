@@ -31,6 +31,8 @@ _DOC_NAMES = (
     ("guojiaanquanfa-2015", ("国家安全法",)),
     ("fanjiandiefa-2023", ("反间谍法",)),
 )
+# Every name stripped before judging whether a message is only a lookup; longest first (奖励办法 before 办法).
+_ALL_DOC_NAMES = sorted({n for _, names in _DOC_NAMES for n in names} | {"浙江省反间谍安全防范办法", "本办法", "办法", "《", "》"}, key=len, reverse=True)
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,15 @@ class Answerer:
             "website": f"{website.label}{website.value}" if website else "",
         }
         self.channels = [asdict(c) for c in self.corpus.channels]
+        self.starters = [str(q) for q in self.responses.get("starter_questions") or []]
+        # FAQ entries by the articles they cite (all citations / first citation), so no question scans the FAQ
+        self._citing: dict[tuple[str, int], list] = {}
+        self._resting_on: dict[tuple[str, int], list] = {}
+        for entry in self.corpus.faq:
+            for key in dict.fromkeys((c.doc_id, c.article) for c in entry.citations):
+                self._citing.setdefault(key, []).append(entry)
+            if entry.citations:
+                self._resting_on.setdefault((entry.citations[0].doc_id, entry.citations[0].article), []).append(entry)
 
     # ------------------------------------------------------------ helpers
 
@@ -140,16 +151,12 @@ class Answerer:
                 out.append(entry.questions[0])
             if len(out) >= n:
                 break
-        starters = [str(q) for q in self.responses.get("starter_questions") or []]
-        for q in starters:
-            if len(out) >= max(2, min(n, len(out))):
+        for q in self.starters:  # never fewer than two taps to offer
+            if len(out) >= 2:
                 break
             if q not in out:
                 out.append(q)
         return out[:4]
-
-    def _starters(self, n: int = 3) -> list[str]:
-        return [str(q) for q in self.responses.get("starter_questions") or []][:n]
 
     def _answer(self, intent, text, citations, suggestions, confidence, source) -> Answer:
         notes = [c.current_law for c in citations if c.current_law]
@@ -165,12 +172,8 @@ class Answerer:
         if not match:
             return None
         rest = _ARTICLE_REF.sub("", message)
-        doc_id = self.corpus.primary.doc_id
-        for candidate, names in _DOC_NAMES:
-            if any(name in rest for name in names):
-                doc_id, rest = candidate, rest.replace(names[0], "")
-                break
-        for name in ("浙江省反间谍安全防范办法", "本办法", "办法", "反间谍法", "国家安全法", "实施细则", "奖励办法", "《", "》"):
+        doc_id = next((d for d, names in _DOC_NAMES if any(name in rest for name in names)), self.corpus.primary.doc_id)
+        for name in _ALL_DOC_NAMES:
             rest = rest.replace(name, "")
         if len(re.sub(r"[\W\s]", "", rest)) > 6 and not _LOOKUP_WORDS.search(message):
             return None  # an article number inside a real question: let retrieval answer it
@@ -187,7 +190,7 @@ class Answerer:
             text = self._text(
                 "lookup_missing", doc_title=doc.title, count=len(doc.articles), label=missing, last=article_label(len(doc.articles))[1:-1]
             )
-            return self._answer("question", text, [], self._starters(), 1.0, "lookup-missing")
+            return self._answer("question", text, [], self.starters[:3], 1.0, "lookup-missing")
         view = self._cite(Citation(doc_id, number, para))
         text = self._text("lookup_lead", doc_title=doc.title, label=label + (art.paragraph(para).label if para else ""))
         if explain := self._explainer(doc_id, number, para):
@@ -196,14 +199,14 @@ class Answerer:
 
     def _explainer(self, doc_id: str, article: int, paragraph: int | None = None):
         """The FAQ entry that rests first on an article (on that 款, when one is asked for): its plain explanation."""
-        firsts = [e for e in self.corpus.faq if e.citations and (e.citations[0].doc_id, e.citations[0].article) == (doc_id, article)]
+        firsts = self._resting_on.get((doc_id, article), [])
         if paragraph is None:
             return next(iter(firsts), None)
         return next((e for e in firsts if e.citations[0].paragraph == paragraph), None)
 
     def _related_to(self, doc_id: str, article: int, exclude: str | None = None) -> list[str]:
-        related = [e.questions[0] for e in self.corpus.faq if e.id != exclude and any(c.doc_id == doc_id and c.article == article for c in e.citations)]
-        return related[:3] or self._starters()
+        related = [e.questions[0] for e in self._citing.get((doc_id, article), []) if e.id != exclude]
+        return related[:3] or self.starters[:3]
 
     def _contextual(self, message: str, history: list[Turn]) -> str:
         """Resolve a short follow-up ("那学生呢？") against the previous question."""
@@ -263,9 +266,9 @@ class Answerer:
         if query != message and intent == "out_of_scope":
             intent = "question"  # a follow-up inherits the topic of the question it follows
         if intent == "greeting":
-            return self._answer("greeting", self._text("greeting"), [], self._starters(4), probs["greeting"], "greeting")
+            return self._answer("greeting", self._text("greeting"), [], self.starters[:4], probs["greeting"], "greeting")
         if intent == "out_of_scope":
-            return self._answer("out_of_scope", self._text("out_of_scope"), [], self._starters(3), probs["out_of_scope"], "out_of_scope")
+            return self._answer("out_of_scope", self._text("out_of_scope"), [], self.starters[:3], probs["out_of_scope"], "out_of_scope")
         if intent == "report":
             report_cites = [
                 self._cite(Citation(str(r["doc_id"]), int(r["article"]), r.get("paragraph"))) for r in self.responses.get("report_citations") or []

@@ -103,6 +103,10 @@ class Retriever:
         self._faq_rows = index.family_rows["faq"]
         self._law = Groups([units[i].key for i in self._law_rows])
         self._paras = Groups([(units[i].key, units[i].paragraph) for i in self._law_rows])
+        self._paragraphs_of: dict[str, list[int]] = {}
+        for i in self._law_rows:
+            if units[i].paragraph:
+                self._paragraphs_of.setdefault(units[i].key, []).append(units[i].paragraph)
         self._faq = Groups([units[i].key for i in self._faq_rows])
         self._faq_text = [units[i].text for i in self._faq_rows]
         self._vocab = set(index.bm25["law"].vocab_dict) | set(index.bm25["faq"].vocab_dict)
@@ -152,9 +156,7 @@ class Retriever:
         hits = []
         for key, score in ranked:
             doc_id, _, number = key.rpartition("/")
-            best_para = max(
-                (p for (k_, p) in para_scores if k_ == key and p), key=lambda p: para_scores[(key, p)], default=0
-            )
+            best_para = max(self._paragraphs_of.get(key, []), key=lambda p: para_scores[(key, p)], default=0)
             hits.append(ArticleHit(doc_id, int(number), round(score, 4), best_para))
         faq_hits = tuple(
             FaqHit(eid, round(s, 4), self._faq_text[self._faq.argmax(faq_sims, eid)], round(faq_dense[eid], 4))
