@@ -7,7 +7,8 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from .corpus import CURRENT, Citation, Corpus, CorpusError, Source, load_corpus
+from .corpus import CURRENT, Citation, Corpus, CorpusError, Source, load_corpus, read_yaml
+from .normalize import normalize
 
 AUDIENCES = {"公众", "学生", "教师", "企业", "重点单位", "公务员", "媒体"}
 STATUSES = {CURRENT, "已修订", "已废止"}
@@ -165,6 +166,39 @@ def check_channels(corpus: Corpus) -> list[str]:
     return out
 
 
+def check_report_citations(corpus: Corpus) -> list[str]:
+    """responses.yaml `report_citations`: every article a report answer cites exists and is current."""
+    path = corpus.root / "responses.yaml"
+    data = read_yaml(path) if path.exists() else {}
+    out = []
+    for raw in (data or {}).get("report_citations") or []:
+        line = raw.get("__line__", 1) if isinstance(raw, dict) else 1
+        try:
+            c = Citation(str(raw["doc_id"]), int(raw["article"]), raw.get("paragraph"), raw.get("item"))
+        except (KeyError, TypeError, ValueError):
+            out.append(f"{path}:{line}: a report citation needs doc_id and article")
+            continue
+        if problem := _cite_problem(corpus, c):
+            out.append(f"{path}:{line}: {problem}")
+    return out
+
+
+def check_glossary(corpus: Corpus) -> list[str]:
+    """glossary-en.yaml: every Chinese term is the texts' own wording, and no English wording maps to two terms."""
+    path = corpus.root / "glossary-en.yaml"
+    texts = [normalize(doc.text) for doc in corpus.documents.values() if doc.is_current]
+    out, owner = [], {}
+    for term, variants in corpus.glossary.items():
+        if not any(normalize(term) in t for t in texts):
+            out.append(f"{path}: term {term!r} occurs in none of the current documents; use the legal texts' own wording")
+        for v in variants:
+            key = normalize(v)
+            if key in owner and owner[key] != term:
+                out.append(f"{path}: {v!r} is listed under both {owner[key]!r} and {term!r}")
+            owner.setdefault(key, term)
+    return out
+
+
 def check_crossrefs(corpus: Corpus) -> list[str]:
     """2014 → 2023 rows point at articles that exist, and every old number the texts cite is mapped."""
     path = corpus.root / "crossrefs.yaml"
@@ -308,6 +342,8 @@ def check_corpus(root: Path | str) -> list[str]:
         *check_documents(corpus),
         *check_faq(corpus),
         *check_channels(corpus),
+        *check_report_citations(corpus),
+        *check_glossary(corpus),
         *check_crossrefs(corpus),
         *check_quiz(corpus),
         *check_coverage(corpus),

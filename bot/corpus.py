@@ -331,6 +331,7 @@ class Corpus:
     channels_source: dict[str, Any]
     crossrefs: dict[int, CrossRef]
     synonyms: dict[str, list[str]]
+    glossary: dict[str, list[str]]
     quiz: list[QuizItem]
     problems: list[str]
     version: str
@@ -505,6 +506,12 @@ def _load_quiz(root: Path, problems: list[str]) -> list[QuizItem]:
     return items
 
 
+def _load_term_table(path: Path) -> dict[str, list[str]]:
+    """A {term: [other wordings]} table (synonyms.yaml, glossary-en.yaml); empty when the file is absent."""
+    raw = read_yaml(path) if path.exists() else {}
+    return {str(k): [str(v) for v in (vs or [])] for k, vs in (raw or {}).items() if not str(k).startswith("__")}
+
+
 def load_corpus(root: Path | str = DEFAULT_CORPUS_DIR) -> Corpus:
     """Read and parse everything under corpus/."""
     root = Path(root)
@@ -515,8 +522,7 @@ def load_corpus(root: Path | str = DEFAULT_CORPUS_DIR) -> Corpus:
     faq = _load_faq(root, problems)
     channels, channels_source = _load_channels(root, problems)
     crossrefs = _load_crossrefs(root, problems)
-    syn_path = root / "synonyms.yaml"
-    synonyms_raw = read_yaml(syn_path) if syn_path.exists() else {}
-    synonyms = {str(k): [str(v) for v in (vs or [])] for k, vs in (synonyms_raw or {}).items() if not k.startswith("__")}
+    synonyms = _load_term_table(root / "synonyms.yaml")
+    glossary = _load_term_table(root / "glossary-en.yaml")
     quiz = _load_quiz(root, problems)
-    return Corpus(root, documents, faq, channels, channels_source, crossrefs, synonyms, quiz, problems, corpus_version(root))
+    return Corpus(root, documents, faq, channels, channels_source, crossrefs, synonyms, glossary, quiz, problems, corpus_version(root))

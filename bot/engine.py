@@ -81,7 +81,7 @@ def train_intents(engine: Engine) -> IntentClassifier | None:
     examples = intent_examples(engine.corpus)
     if not examples:
         return None
-    vectors = engine.encoder.encode_queries([t for t, _ in examples])
+    vectors = engine.retriever.embed([t for t, _ in examples])
     rows = [features(engine.retriever.search(t, vector=v)) for (t, _), v in zip(examples, vectors)]
     labels = np.array([LABELS.index(label) for _, label in examples])
     return IntentClassifier.train(np.stack(rows), labels)

@@ -48,7 +48,7 @@ def evaluate(engine: Engine, items: list[EvalItem]) -> dict:
     from .answer import Answerer
 
     answerer = Answerer(engine)
-    vectors = engine.encoder.encode_queries([i.q for i in items])
+    vectors = engine.retriever.embed([i.q for i in items])
     modes = (*MODES, "answer")  # answer: the citations the bot shows (lookups, FAQ, articles), then the rest
     per_mode: dict[str, dict[str, list[float]]] = {m: {"h1": [], "h3": [], "rr": [], "all_h1": [], "all_h3": []} for m in modes}
     predicted: list[str] = []

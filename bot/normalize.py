@@ -50,3 +50,22 @@ class Synonyms:
 
     def __call__(self, token: str) -> str:
         return self.canonical.get(token, token)
+
+
+class Glossary:
+    """English wording → the legal texts' Chinese terms. An English question gets the terms of the phrases it
+    contains appended, so BM25 and the encoder meet the Chinese corpus (e5-small's cross-lingual match is weak).
+    """
+
+    def __init__(self, table: dict[str, list[str]]):
+        self._term_of = {normalize(v): normalize(term) for term, variants in table.items() for v in variants if v.strip()}
+        # longest phrases first: at each position the alternation takes the first that fits ("state security officer")
+        phrases = sorted(self._term_of, key=len, reverse=True)
+        self._pattern = re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, phrases)) + r")(?![a-z0-9])") if phrases else None
+
+    def expand(self, text: str) -> str:
+        """The text with the Chinese terms of its English phrases appended (unchanged when none occur)."""
+        if self._pattern is None:
+            return text
+        found = dict.fromkeys(self._term_of[m.group(0)] for m in self._pattern.finditer(normalize(text)))
+        return f"{text} {' '.join(found)}" if found else text

@@ -12,7 +12,7 @@ from .corpus import Corpus
 from .encoders import EncoderWorker
 from .fusion import fuse
 from .index import Index
-from .normalize import normalize
+from .normalize import Glossary, normalize
 from .segment import Segmenter
 
 MODES = ("bm25", "dense", "hybrid", "hybrid+faq")
@@ -110,18 +110,33 @@ class Retriever:
         self._faq = Groups([units[i].key for i in self._faq_rows])
         self._faq_text = [units[i].text for i in self._faq_rows]
         self._vocab = set(index.bm25["law"].vocab_dict) | set(index.bm25["faq"].vocab_dict)
+        self.glossary = Glossary(corpus.glossary)
 
-    def embed(self, text: str) -> np.ndarray:
-        """The question's vector (through the single encoder worker)."""
-        return self.encoder.encode_queries([normalize(text)])[0]
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """The questions' vectors, (n, dim), through the single encoder worker."""
+        return self.encoder.encode_queries([normalize(self.glossary.expand(t)) for t in texts])
+
+    def _faq_lift(self, faq_ranked: list[tuple[str, float]], faq_dense: dict[str, float]) -> dict[str, float]:
+        """How much the best-matching FAQ entries lift the articles they cite (earlier citations more)."""
+        w = self.weights
+        lift: dict[str, float] = {}
+        for rank, (entry_id, fscore) in enumerate(faq_ranked[: w.faq_top]):
+            entry = self.corpus.faq_by_id.get(entry_id)
+            if entry is None:
+                continue
+            strength = w.faq * fscore * faq_dense[entry_id] / (1 + rank)
+            for pos, cite in enumerate(entry.citations):
+                key = f"{cite.doc_id}/{cite.article}"
+                lift[key] = lift.get(key, 0.0) + strength / (1 + 0.5 * pos)
+        return lift
 
     def search(self, query: str, mode: str = "hybrid+faq", k: int = 10, vector: np.ndarray | None = None) -> Retrieval:
         """Rank articles and FAQ entries for a question."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; one of {MODES}")
         w = self.weights
-        tokens = self.segmenter.tokens(query)
-        vec = self.embed(query) if vector is None else vector
+        tokens = self.segmenter.tokens(self.glossary.expand(query))
+        vec = self.embed([query])[0] if vector is None else vector
         sims = self._matrix @ vec
         law_sims, faq_sims = sims[self._law_rows], sims[self._faq_rows]
         law_dense, faq_dense = self._law.max(law_sims), self._faq.max(faq_sims)
@@ -139,15 +154,9 @@ class Retriever:
         faq_ranked = fuse({"bm25": faq_bm25, "dense": faq_dense}, {"bm25": w.bm25, "dense": w.dense})
 
         if mode == "hybrid+faq":
-            for rank, (entry_id, fscore) in enumerate(faq_ranked[: w.faq_top]):
-                entry = self.corpus.faq_by_id.get(entry_id)
-                if entry is None:
-                    continue
-                strength = w.faq * fscore * faq_dense[entry_id] / (1 + rank)
-                for pos, cite in enumerate(entry.citations):
-                    key = f"{cite.doc_id}/{cite.article}"
-                    if key in articles:
-                        articles[key] += strength / (1 + 0.5 * pos)
+            for key, lift in self._faq_lift(faq_ranked, faq_dense).items():
+                if key in articles:
+                    articles[key] += lift
         for key in articles:
             if key.startswith(self.primary + "/"):
                 articles[key] += w.primary_bonus

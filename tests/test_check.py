@@ -22,7 +22,9 @@ from bot.check import (
     check_crossrefs,
     check_documents,
     check_faq,
+    check_glossary,
     check_quiz,
+    check_report_citations,
 )
 from bot.corpus import Citation, Corpus, CrossRef, load_corpus
 
@@ -384,7 +386,7 @@ def with_meta(doc_id: str, **meta_changes) -> tuple[Corpus, str]:
 
 
 def test_the_checks_are_clean_on_the_unchanged_corpus():
-    for check in (check_documents, check_faq, check_channels, check_crossrefs, check_quiz, check_coverage):
+    for check in (check_documents, check_faq, check_channels, check_report_citations, check_glossary, check_crossrefs, check_quiz, check_coverage):
         assert check(BASE) == [], check.__name__
 
 
@@ -632,3 +634,23 @@ def test_coverage_counts_an_entry_once_per_article():
 
     before = coverage(BASE)[2]
     assert coverage(replace(BASE, faq=[*BASE.faq, twice]))[2] == before + 1
+
+
+# report citations and the English glossary
+
+
+def test_report_citation_to_missing_article_is_reported(corpus_dir):
+    path = corpus_dir / "responses.yaml"
+    replace_once(path, "{doc_id: zhejiang-2019, article: 19, paragraph: 1}", "{doc_id: zhejiang-2019, article: 99, paragraph: 1}")
+    line = line_of(path, "- {doc_id: zhejiang-2019, article: 99, paragraph: 1}")
+    assert any(d.startswith(f"{path}:{line}:") and "第九十九条" in d for d in check_corpus(corpus_dir))
+
+
+def test_glossary_term_not_in_the_texts():
+    corpus = replace(BASE, glossary={**BASE.glossary, "反间谍超级大队": ["super squad"]})
+    assert any("反间谍超级大队" in d and "none of the current documents" in d for d in check_glossary(corpus))
+
+
+def test_glossary_wording_under_two_terms():
+    corpus = replace(BASE, glossary={"施行": ["take effect"], "举报": ["report", "take effect"]})
+    assert any("'take effect' is listed under both" in d for d in check_glossary(corpus))

@@ -9,7 +9,7 @@ import pytest
 from bot.corpus import load_corpus
 from bot.engine import Engine, build
 from bot.segment import Segmenter
-from bot.normalize import Synonyms, normalize
+from bot.normalize import Glossary, Synonyms, normalize
 
 pytestmark = pytest.mark.slow
 
@@ -48,6 +48,28 @@ def test_segmenter_works_with_a_read_only_cache_dir(corpus, tmp_path):
 def test_measures_article_ranks_first(real_engine, question, article):
     hits = [h for h in real_engine.retrieve(question).articles if h.doc_id == "zhejiang-2019"]
     assert hits[0].article == article
+
+
+def test_glossary_appends_the_terms_of_english_phrases_longest_first():
+    glossary = Glossary({"国家安全机关": ["state security"], "国家安全机关工作人员": ["state security officer", "state security officers"], "施行": ["take effect"]})
+    assert glossary.expand("Can STATE SECURITY officers check my phone?") == "Can STATE SECURITY officers check my phone? 国家安全机关工作人员"
+    assert glossary.expand("When did it take effect? Ask state security.").endswith(" 施行 国家安全机关")
+    assert glossary.expand("国家安全机关是什么") == "国家安全机关是什么"  # no English phrase: unchanged
+    assert glossary.expand("the retake effectively") == "the retake effectively"  # whole words only
+    assert Glossary({}).expand("take effect") == "take effect"
+
+
+@pytest.mark.parametrize(
+    "question,article",
+    [
+        ("When does the Zhejiang regulation come into force?", 23),
+        ("Is there a reward for reporting spies?", 19),
+        ("What happens if an official abuses his power?", 22),
+    ],
+)
+def test_english_questions_find_the_measures_article(real_engine, question, article):
+    hits = [h for h in real_engine.retrieve(question).articles if h.doc_id == "zhejiang-2019"]
+    assert article in [h.article for h in hits[:3]]
 
 
 def test_measures_come_before_national_law(real_engine):
