@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -16,9 +17,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
 from .answer import Answerer, Turn, cache_key
@@ -37,6 +39,7 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "frame-ancestors *; base-uri 'none'; form-action 'self'"
 )
+BUSY = "服务繁忙，请稍后再试。Busy: too many new questions are being answered right now; please try again in a moment."
 PAGES = {"/": "index.html", "/kiosk": "kiosk.html", "/embed": "embed.html", "/classroom": "classroom.html", "/quiz": "quiz.html"}
 
 
@@ -56,6 +59,9 @@ class Problem(BaseModel):
     """Every error: what to fix, as one message or one per field."""
 
     detail: list[str] | str
+
+
+BUSY_RESPONSE = {503: {"model": Problem, "description": "busy: too many new questions at once; retry after `Retry-After` seconds"}}
 
 
 class HistoryTurn(BaseModel):
@@ -185,24 +191,34 @@ class Metrics:
         )
         self.intents = Counter("bot_answers_total", "Answers by intent", ["intent"], registry=self.registry)
         self.cache = Counter("bot_answer_cache_total", "Answer cache lookups", ["result"], registry=self.registry)
+        self.shed = Counter("bot_shed_total", "Uncached answers refused with 503 because too many were pending", registry=self.registry)
+        self.pending = Gauge("bot_answers_pending", "Uncached answers waiting for or in the thread pool", registry=self.registry)
+
+
+@dataclass(frozen=True)
+class AnswerJSON:
+    """An answer serialised once: its intent (for metrics) and the JSON of AnswerOut, ready to send."""
+
+    intent: str
+    body: bytes
 
 
 class AnswerCache:
-    """A thread-safe LRU of answer objects to single questions (no history), by normalised question."""
+    """A thread-safe LRU of serialised answers to single questions (no history), by normalised question."""
 
     def __init__(self, size: int):
         self.size = size
-        self._data: OrderedDict[str, dict] = OrderedDict()
+        self._data: OrderedDict[str, AnswerJSON] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> dict | None:
+    def get(self, key: str) -> AnswerJSON | None:
         with self._lock:
             if key in self._data:
                 self._data.move_to_end(key)
                 return self._data[key]
         return None
 
-    def put(self, key: str, value: dict) -> None:
+    def put(self, key: str, value: AnswerJSON) -> None:
         if self.size <= 0:
             return
         with self._lock:
@@ -212,18 +228,90 @@ class AnswerCache:
                 self._data.popitem(last=False)
 
 
-class BodyLimit(BaseHTTPMiddleware):
-    """Refuse request bodies over MAX_BODY bytes with 413 before parsing them."""
+# ---------------------------------------------------------------- middleware (plain ASGI: BaseHTTPMiddleware re-streams every response)
 
-    async def dispatch(self, request: Request, call_next):
-        if request.method in ("POST", "PUT", "PATCH"):
-            length = request.headers.get("content-length")
-            if length and (not length.isdigit() or int(length) > MAX_BODY):
-                return JSONResponse({"detail": f"request body too large: at most {MAX_BODY} bytes"}, status_code=413)
-            body = await request.body()
-            if len(body) > MAX_BODY:
-                return JSONResponse({"detail": f"request body too large: at most {MAX_BODY} bytes"}, status_code=413)
-        return await call_next(request)
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    return route.path if route is not None else "unmatched"
+
+
+class BodyLimit:
+    """Refuse request bodies over MAX_BODY bytes with 413 before the app parses them."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            return await self.app(scope, receive, send)
+        length = Headers(scope=scope).get("content-length")
+        if length and (not length.isdigit() or int(length) > MAX_BODY):
+            return await self._refuse(scope, receive, send)
+        # Count the bytes themselves too: a chunked body has no Content-Length, and a header can lie.
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away: nobody to answer
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > MAX_BODY:
+                return await self._refuse(scope, receive, send)
+            more = message.get("more_body", False)
+        body, replayed = b"".join(chunks), False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
+        await JSONResponse({"detail": f"request body too large: at most {MAX_BODY} bytes"}, status_code=413)(scope, receive, send)
+
+
+class Observe:
+    """Every request: metrics by route template, the opt-in access log, security headers, and a JSON 500 that
+    never carries a traceback (or the request) to the client."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, access_log: bool):
+        self.app, self.metrics, self.access_log = app, metrics, access_log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status = 0
+
+        async def send_secured(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers["Content-Security-Policy"] = CSP
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_secured)
+        except Exception:
+            log.exception("internal error on %s", _route_template(scope))
+            if status:  # the response has begun: too late for a clean 500, let the server drop the connection
+                raise
+            await JSONResponse({"detail": "internal error"}, status_code=500)(scope, receive, send_secured)
+        finally:
+            template, elapsed = _route_template(scope), time.perf_counter() - started
+            self.metrics.requests.labels(template, scope["method"], str(status or 500)).inc()
+            self.metrics.latency.labels(template).observe(elapsed)
+            if self.access_log:
+                log.info("%s %s %s %.1fms", scope["method"], template, status or 500, elapsed * 1000)
 
 
 # ---------------------------------------------------------------- the app
@@ -253,26 +341,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
             CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=["GET", "POST"], allow_headers=["Content-Type", "If-None-Match"]
         )
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next):
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        except Exception:  # never leak a traceback (or the request) to the client
-            log.exception("internal error on %s", request.scope.get("route").path if request.scope.get("route") else "?")
-            response = JSONResponse({"detail": "internal error"}, status_code=500)
-        route = request.scope.get("route")
-        template = route.path if route is not None else "unmatched"
-        elapsed = time.perf_counter() - started
-        metrics.requests.labels(template, request.method, str(response.status_code)).inc()
-        metrics.latency.labels(template).observe(elapsed)
-        if settings.access_log:
-            log.info("%s %s %s %.1fms", request.method, template, response.status_code, elapsed * 1000)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if response.headers.get("content-type", "").startswith("text/html"):
-            response.headers["Content-Security-Policy"] = CSP
-        return response
+    app.add_middleware(Observe, metrics=metrics, access_log=settings.access_log)  # added last, so it sees every response
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
@@ -292,38 +361,53 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
             metrics.requests.labels("rate_limited", request.method, "429").inc()
             raise HTTPException(429, detail=f"too many questions; try again in {wait} s", headers={"Retry-After": str(wait)})
 
-    async def respond(message: str, history: list[Turn]) -> dict:
-        """The answer object; cache hits are served on the event loop, misses computed in the thread pool."""
+    pending = 0  # uncached answers waiting for or in the thread pool; only touched on the event loop, so no lock
+    metrics.pending.set_function(lambda: pending)
+
+    async def respond(message: str, history: list[Turn]) -> AnswerJSON:
+        """The answer, serialised; cache hits are served on the event loop, misses computed in the thread pool.
+        A miss past BOT_MAX_PENDING is refused at once (503): better than every visitor waiting seconds in a queue."""
+        nonlocal pending
         key = cache_key(message) if not history else None
         if key is not None and (hit := cache.get(key)) is not None:
             metrics.cache.labels("hit").inc()
-            metrics.intents.labels(hit["intent"]).inc()
+            metrics.intents.labels(hit.intent).inc()
             return hit
         if key is not None:
             metrics.cache.labels("miss").inc()
-        result = await run_in_threadpool(answerer.answer, message, history)
+        if 0 < settings.max_pending <= pending:
+            metrics.shed.inc()
+            raise HTTPException(503, detail=BUSY, headers={"Retry-After": "1"})
+        pending += 1
+        try:
+            result = await run_in_threadpool(answerer.answer, message, history)
+        finally:
+            pending -= 1
         metrics.intents.labels(result.intent).inc()
         if settings.log_unanswered and (result.intent == "out_of_scope" or result.source == "articles"):
             log.info("unanswered (%s): %s", result.intent, redact(message))
-        body = result.to_dict()
+        # Validated against AnswerOut once, here: hits then skip FastAPI's response_model step.
+        answer = AnswerJSON(result.intent, AnswerOut.model_validate(result.to_dict()).model_dump_json().encode())
         if key is not None:
-            cache.put(key, body)
-        return body
+            cache.put(key, answer)
+        return answer
 
     @app.post(
         "/api/chat", response_model=AnswerOut, tags=["answers"], summary="Answer a message in a conversation",
-        dependencies=[Depends(rate_limited)], responses={429: {"description": "too many questions from this client"}},
+        dependencies=[Depends(rate_limited)], responses={429: {"description": "too many questions from this client"}, **BUSY_RESPONSE},
     )
-    async def chat(body: ChatRequest) -> dict:
+    async def chat(body: ChatRequest) -> Response:
         """The answer to `message`; `history` (earlier turns) resolves follow-ups such as 那学生呢？"""
         history = [Turn(t.role, t.text) for t in body.history]
-        return await respond(body.message, history)
+        answer = await respond(body.message, history)
+        return Response(answer.body, media_type="application/json")
 
     @app.get(
         "/api/ask", response_model=AnswerOut, tags=["answers"], summary="Answer one question (cacheable)",
-        dependencies=[Depends(rate_limited)], responses={304: {"description": "not modified"}, 429: {"description": "too many questions"}},
+        dependencies=[Depends(rate_limited)],
+        responses={304: {"description": "not modified"}, 429: {"description": "too many questions"}, **BUSY_RESPONSE},
     )
-    async def ask(request: Request, q: str = Query(..., description="the question, 1–500 characters", max_length=4 * MAX_MESSAGE)):
+    async def ask(request: Request, q: str = Query(..., description="the question, 1–500 characters", max_length=4 * MAX_MESSAGE)) -> Response:
         """The same answer object for a single question, with ETag/Cache-Control so a CDN can cache it."""
         try:
             message = _clean(q, "q")
@@ -333,7 +417,8 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         headers = {"ETag": etag, "Cache-Control": f"public, max-age={settings.ask_max_age}"}
         if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
             return Response(status_code=304, headers=headers)
-        return JSONResponse(await respond(message, []), headers=headers)
+        answer = await respond(message, [])
+        return Response(answer.body, media_type="application/json", headers=headers)
 
     @app.get("/api/docs", response_model=list[DocOut], tags=["corpus"], summary="The documents the bot answers from")
     def docs() -> list[dict]:

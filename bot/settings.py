@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     rate_limit: int = Field(60, ge=0, description="answers per minute per client IP (0 turns rate limiting off)")
     rate_limit_burst: int = Field(20, ge=1, description="answers a client may ask at once before the rate applies")
     rate_limit_loopback: bool = Field(False, description="also limit clients on 127.0.0.1/::1 (a kiosk on loopback is exempt by default)")
+    max_pending: int = Field(
+        16, ge=0,
+        description="new (uncached) questions waiting or being answered at once per worker; past it a new one gets 503 + Retry-After at once (0 = no limit)",
+    )
     trusted_proxies: str = Field("", description="comma-separated proxy IPs/CIDRs whose X-Forwarded-For is believed")
 
     @property

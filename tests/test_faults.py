@@ -1,9 +1,12 @@
 """Faults on campaign day: a build killed with SIGKILL, damaged or stale indexes, an install directory
-nothing may be written to. Real subprocesses (`python -m bot.cli ...`, a build script), real signals."""
+nothing may be written to, oversized bodies, a crashing endpoint, more new questions than the encoder can take.
+Real subprocesses (`python -m bot.cli ...`, a build script), real signals, real concurrent requests."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import shutil
 import signal
@@ -20,7 +23,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.api import create_app
+from bot.api import MAX_BODY, BodyLimit, create_app
 from bot.corpus import load_corpus
 from bot.engine import Engine
 from bot.index import Index, IndexError_, save_atomically
@@ -403,3 +406,217 @@ def test_killed_real_build_then_read_only_install_still_serves(e5_index, tmp_pat
                 proc.wait()
         subprocess.run(["chmod", "-R", "u+w", str(app)], check=True)
     assert _snapshot(app) == snapshot, "the server wrote into its install directory"
+
+
+# ---------------------------------------------------------------- the HTTP layer: oversized bodies, a crashing endpoint, headers
+
+
+async def _call(app, method: str, path: str, headers: dict[str, str], chunks: list[bytes]) -> tuple[int, bytes]:
+    """One request straight through an ASGI app, its body sent in the given chunks: (status, response body)."""
+    incoming = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
+    sent: list[dict] = []
+
+    async def receive():
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+             "scheme": "http", "server": ("testserver", 80), "client": ("127.0.0.1", 5000), "http_version": "1.1",
+             "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}
+    await app(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    return start["status"], b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+
+
+@pytest.fixture(scope="module")
+def body_limited():
+    """BodyLimit around an app that echoes the length of the body it read (and remembers it)."""
+    seen: list[bytes] = []
+
+    async def echo(scope, receive, send):
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        seen.append(body)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": str(len(body)).encode()})
+
+    return BodyLimit(echo), seen
+
+
+@pytest.mark.parametrize(
+    "headers,chunks,status",
+    [
+        ({"content-length": str(MAX_BODY + 1)}, [b"x" * (MAX_BODY + 1)], 413),  # by the header, unread
+        ({"content-length": "12abc"}, [b"x"], 413),  # a header that is not a number
+        ({}, [b"x" * 6000] * 3, 413),  # chunked, no Content-Length: by the bytes read
+        ({"content-length": "10"}, [b"x" * 10, b"x" * MAX_BODY], 413),  # a Content-Length that lies
+        ({}, [b"x" * 6000, b"x" * 6000, b"x" * 4384], 200),  # exactly MAX_BODY in three chunks: passed on whole
+        ({"content-length": "2"}, [b"{}"], 200),
+    ],
+    ids=["length-over", "length-garbage", "chunked-over", "length-lies", "chunked-at-limit", "small"],
+)
+def test_body_limit_refuses_by_header_and_by_bytes_read(body_limited, headers, chunks, status):
+    app, seen = body_limited
+    seen.clear()
+    got, body = asyncio.run(_call(app, "POST", "/api/chat", headers, chunks))
+    assert got == status
+    if status == 413:
+        assert json.loads(body) == {"detail": f"request body too large: at most {MAX_BODY} bytes"}
+        assert seen == []  # the app never saw the request
+    else:
+        assert seen == [b"".join(chunks)] and body == str(len(seen[0])).encode()
+
+
+def test_oversized_chunked_body_through_the_whole_app_is_refused(fake_engine):
+    client = TestClient(create_app(fake_engine, Settings(rate_limit=0)))
+    chunks = iter([b'{"message": "', b"a" * MAX_BODY, b'"}'])  # an iterator: sent chunked, without Content-Length
+    response = client.post("/api/chat", content=chunks, headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "too large" in response.json()["detail"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_crashing_endpoint_gives_a_json_500_without_the_traceback_and_is_counted(fake_engine, caplog):
+    app = create_app(fake_engine, Settings(rate_limit=0))
+
+    def boom():
+        raise RuntimeError("secret internals zq7")
+
+    app.add_api_route("/boom", boom)
+    client = TestClient(app)  # raise_server_exceptions: anything not turned into a 500 here would fail the test
+    with caplog.at_level(logging.ERROR, logger="bot"):
+        response = client.get("/boom")
+    assert response.status_code == 500 and response.json() == {"detail": "internal error"}
+    assert "zq7" not in response.text and "Traceback" not in response.text
+    assert response.headers["x-content-type-options"] == "nosniff" and response.headers["referrer-policy"] == "no-referrer"
+    assert "internal error on /boom" in caplog.text  # the server's log has it, for the deployer
+    assert 'bot_requests_total{method="GET",route="/boom",status="500"} 1.0' in client.get("/metrics").text
+
+
+def test_security_headers_and_metrics_by_route_template(fake_engine):
+    client = TestClient(create_app(fake_engine, Settings(rate_limit=0)))
+    page = client.get("/")
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+    api = client.get("/api/docs/zhejiang-2019/articles/19")
+    assert api.status_code == 200 and "content-security-policy" not in api.headers
+    assert api.headers["x-content-type-options"] == "nosniff" and api.headers["referrer-policy"] == "no-referrer"
+    client.get("/api/docs/zhejiang-2019/articles/99")
+    client.get("/no/such/page")
+    metrics = client.get("/metrics").text
+    assert 'bot_requests_total{method="GET",route="/api/docs/{doc_id}/articles/{n}",status="200"} 1.0' in metrics
+    assert 'bot_requests_total{method="GET",route="/api/docs/{doc_id}/articles/{n}",status="404"} 1.0' in metrics
+    assert 'bot_requests_total{method="GET",route="unmatched",status="404"} 1.0' in metrics
+
+
+def test_access_log_is_opt_in(fake_engine, caplog):
+    for enabled in (False, True):
+        client = TestClient(create_app(fake_engine, Settings(rate_limit=0, access_log=enabled)))
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="bot"):
+            client.get("/healthz")
+        assert ("GET /healthz 200" in caplog.text) is enabled
+
+
+# ---------------------------------------------------------------- cache hits and load shedding
+
+
+def test_cache_hits_send_the_stored_bytes_and_the_schema_still_documents_answer_out(fake_engine):
+    client = TestClient(create_app(fake_engine, Settings(rate_limit=0)))
+    first = client.post("/api/chat", json={"message": "宣传日是哪天"})
+    again = client.post("/api/chat", json={"message": " 宣传日是哪天 "})
+    ask = client.get("/api/ask", params={"q": "宣传日是哪天"})
+    assert first.status_code == again.status_code == ask.status_code == 200
+    assert first.content == again.content == ask.content  # one serialised answer, for both endpoints
+    assert first.headers["content-type"] == "application/json"
+    metrics = client.get("/metrics").text
+    assert 'bot_answer_cache_total{result="hit"} 2.0' in metrics and 'bot_answer_cache_total{result="miss"} 1.0' in metrics
+    paths = client.get("/api/openapi.json").json()["paths"]
+    for path, method in (("/api/chat", "post"), ("/api/ask", "get")):
+        responses = paths[path][method]["responses"]
+        assert responses["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/AnswerOut")
+        assert responses["503"]["content"]["application/json"]["schema"]["$ref"].endswith("/Problem")
+
+
+class GatedEncoder(FakeEncoder):
+    """The fake encoder behind a gate: while it is closed, every uncached answer waits (stays pending)."""
+
+    def __init__(self):
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def encode_queries(self, texts):
+        assert self.gate.wait(30), "the test never opened the gate"
+        return super().encode_queries(texts)
+
+
+@pytest.fixture
+def gated(fake_engine):
+    """(encoder, engine): the fake-encoder engine behind a gate the test closes and opens."""
+    encoder = GatedEncoder()
+    engine = Engine.assemble(fake_engine.corpus, fake_engine.index, encoder, segmenter=fake_engine.segmenter)
+    yield encoder, engine
+    encoder.gate.set()  # never leave a request (or the encoder thread) hanging
+    engine.close()
+
+
+def test_past_max_pending_new_questions_get_503_at_once_while_cache_hits_are_served(gated):
+    encoder, engine = gated
+    app = create_app(engine, Settings(rate_limit=0, max_pending=2))
+
+    def pending() -> float:
+        return app.state.metrics.registry.get_sample_value("bot_answers_pending")
+
+    async def scenario():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            cached = await client.get("/api/ask", params={"q": "宣传日是哪天"})
+            assert cached.status_code == 200
+            encoder.gate.clear()
+            held = [asyncio.create_task(client.post("/api/chat", json={"message": f"发现间谍怎么举报{i}"})) for i in range(2)]
+            for _ in range(500):
+                if pending() == 2:
+                    break
+                await asyncio.sleep(0.01)
+            assert pending() == 2
+
+            started = time.perf_counter()
+            refused = [
+                await client.post("/api/chat", json={"message": "重点单位要做什么"}),
+                await client.get("/api/ask", params={"q": "举报有奖励吗"}),
+                await client.post("/api/chat", json={"message": "宣传日是哪天", "history": [{"role": "user", "text": "你好"}]}),
+            ]
+            assert time.perf_counter() - started < 5  # answered at once, not queued behind the held ones
+            for response in refused:
+                assert response.status_code == 503 and response.headers["retry-after"] == "1"
+                assert "稍后再试" in response.json()["detail"] and "try again" in response.json()["detail"]
+            hits = [await client.get("/api/ask", params={"q": "宣传日是哪天"}),
+                    await client.post("/api/chat", json={"message": "宣传日是哪天"})]
+            assert [h.status_code for h in hits] == [200, 200] and hits[0].content == cached.content
+
+            encoder.gate.set()
+            answered = await asyncio.gather(*held)
+            assert [r.status_code for r in answered] == [200, 200] and pending() == 0
+            assert (await client.post("/api/chat", json={"message": "重点单位要做什么"})).status_code == 200  # room again
+            return (await client.get("/metrics")).text
+
+    metrics = asyncio.run(scenario())
+    assert "bot_shed_total 3.0" in metrics and "bot_answers_pending 0.0" in metrics
+    assert 'bot_requests_total{method="POST",route="/api/chat",status="503"} 2.0' in metrics
+
+
+def test_max_pending_zero_never_sheds(gated):
+    encoder, engine = gated
+    app = create_app(engine, Settings(rate_limit=0, max_pending=0))
+
+    async def scenario():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            encoder.gate.clear()
+            held = [asyncio.create_task(client.get("/api/ask", params={"q": f"举报{i}"})) for i in range(20)]
+            await asyncio.sleep(0.3)
+            encoder.gate.set()
+            return [r.status_code for r in await asyncio.gather(*held)]
+
+    assert asyncio.run(scenario()) == [200] * 20
