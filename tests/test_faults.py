@@ -620,3 +620,62 @@ def test_max_pending_zero_never_sheds(gated):
             return [r.status_code for r in await asyncio.gather(*held)]
 
     assert asyncio.run(scenario()) == [200] * 20
+
+
+# ---------------------------------------------------------------- the chat page when the bot is busy (real chromium)
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def live_fake_server(fake_engine):
+    """The real app (fake encoder) under uvicorn on a free loopback port, in a thread of this process."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(create_app(fake_engine, Settings(rate_limit=0)), host="127.0.0.1", port=_free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    _wait_for(lambda: server.started, 30, what="uvicorn to start")
+    yield f"http://127.0.0.1:{server.config.port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("refusals", [1, 2], ids=["busy-once", "busy-twice"])
+def test_chat_page_says_busy_and_retries_once_after_retry_after(live_fake_server, refusals):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    posts: list[float] = []
+
+    def busy_then_real(route):
+        posts.append(time.monotonic())
+        if len(posts) <= refusals:  # what a shedding bot sends
+            route.fulfill(status=503, headers={"Retry-After": "1", "Content-Type": "application/json"},
+                          body=json.dumps({"detail": "服务繁忙，请稍后再试。"}))
+        else:
+            route.continue_()
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(locale="zh-CN")
+            page.route("**/api/chat", busy_then_real)
+            page.goto(live_fake_server + "/")
+            sync_api.expect(page.locator("#channel-list li").first).to_be_visible()
+            page.locator("#chat-input").fill("发现间谍怎么举报")
+            page.locator("#chat-input").press("Enter")
+            sync_api.expect(page.locator(".msg-status")).to_have_text("现在提问的人较多，请稍候，马上为你重试…")
+            sync_api.expect(page.locator("#chat-log")).to_have_attribute("aria-busy", "false", timeout=15000)
+            log = page.locator("#chat-log")
+            if refusals == 1:  # the retry got the answer
+                sync_api.expect(log.locator("article.msg-bot").last.locator(".answer-text")).not_to_be_empty()
+                sync_api.expect(log.locator(".msg-error")).to_have_count(0)
+            else:  # both refused: a plain "busy" message, the channels still on screen
+                sync_api.expect(log.locator(".msg-error")).to_contain_text("现在提问的人较多，请稍等片刻再试。")
+                sync_api.expect(log.locator(".msg-error")).to_contain_text("官方渠道")
+        finally:
+            browser.close()
+    assert len(posts) == 2  # one retry, never more
+    assert posts[1] - posts[0] >= 0.9  # after Retry-After, not at once

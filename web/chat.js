@@ -5,6 +5,8 @@ export const MAX_MESSAGE = 500;       // characters a visitor can type in one me
 const HISTORY_TURNS = 6;              // earlier turns sent along, so "那学生呢？" can be understood
 const HISTORY_TEXT = 400;             // each earlier turn is trimmed to this length
 const TIMEOUT_MS = 20000;
+const RETRY_AFTER_MAX = 10;           // seconds: never wait longer than this before the one retry, whatever the server says
+const BUSY_TEXT = "现在提问的人较多，请稍等片刻再试。";
 
 /** Build an element: el("p", {class: "x", text: "…", attrs: {…}}, child, …). */
 export function el(tag, props = {}, ...children) {
@@ -32,7 +34,8 @@ export function safeHref(value) {
 let idCounter = 0;
 const nextId = (prefix) => `${prefix}-${++idCounter}`;
 
-/** GET or POST JSON with a timeout; throws an Error whose .status is the HTTP status (0 for network). */
+/** GET or POST JSON with a timeout; throws an Error whose .status is the HTTP status (0 for network)
+ *  and whose .retryAfter is the server's Retry-After in seconds (1 when it sent none). */
 export async function fetchJSON(url, { body, signal } = {}) {
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), TIMEOUT_MS);
@@ -50,6 +53,8 @@ export async function fetchJSON(url, { body, signal } = {}) {
     if (!res.ok) {
       const err = new Error(`HTTP ${res.status}`);
       err.status = res.status;
+      const wait = Number.parseInt(res.headers.get("Retry-After"), 10);
+      err.retryAfter = Number.isFinite(wait) && wait >= 0 ? Math.min(wait, RETRY_AFTER_MAX) : 1;
       throw err;
     }
     return await res.json();
@@ -120,8 +125,19 @@ export async function loadChannels(list, options) {
   }
 }
 
+/** 503 (the bot is shedding load) or 429 (this visitor asked too fast): worth one retry after Retry-After. */
+const isBusy = (err) => err.status === 503 || err.status === 429;
+
+/** Resolve after `seconds`, or reject at once when `signal` aborts (the conversation was wiped). */
+function pause(seconds, signal) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, seconds * 1000);
+    signal.addEventListener("abort", () => { clearTimeout(timer); reject(new Error("aborted")); }, { once: true });
+  });
+}
+
 function errorText(err) {
-  if (err.status === 429) return "现在提问的人较多，请稍等片刻再试。";
+  if (isBusy(err)) return BUSY_TEXT;
   if (err.status === 413 || err.status === 422) return "这个问题无法处理，请换一种更简短的说法再问。";
   if (err.status >= 500) return "服务暂时出现问题，请稍后再试。";
   return "网络连接出现问题，暂时无法回答，请稍后再试。";
@@ -290,8 +306,18 @@ export function createChat(opts) {
       .filter((t) => t.text.trim())
       .slice(-HISTORY_TURNS)
       .map((t) => ({ role: t.role, text: t.text.slice(0, HISTORY_TEXT) }));
+    const send = () => fetchJSON("/api/chat", { body: { message, history }, signal: mine.signal });
     try {
-      const answer = await fetchJSON("/api/chat", { body: { message, history }, signal: mine.signal });
+      let answer;
+      try {
+        answer = await send();
+      } catch (err) {
+        if (!isBusy(err) || mine.signal.aborted) throw err;
+        // Busy: say so, wait as long as the server asks, then try once more (a second refusal is shown as an error).
+        status.textContent = "现在提问的人较多，请稍候，马上为你重试…";
+        await pause(err.retryAfter, mine.signal);
+        answer = await send();
+      }
       if (mine.signal.aborted) return;
       status.remove();
       turns.push({ role: "user", text: message }, { role: "bot", text: String(answer.answer || "") });
