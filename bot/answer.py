@@ -14,8 +14,10 @@ from .corpus import Citation, Corpus, read_yaml
 from .engine import Engine
 from .normalize import normalize, strip_control
 from .numerals import NUMERAL, article_label, parse_number
+from .retrieve import FaqHit
 
 FAQ_MIN_SIMILARITY = 0.86  # below this a FAQ answer is not trusted to fit; articles are quoted instead
+FAQ_CANDIDATES = 3  # close FAQ matches considered for the answer
 _ARTICLE_REF = re.compile(rf"第\s*({NUMERAL}|\d+)\s*条(?:\s*第\s*({NUMERAL}|\d+)\s*款)?")
 _LOOKUP_WORDS = re.compile(r"是什么|讲(了)?什么|说(了)?什么|内容|原文|全文|规定了?什么|怎么说|写的什么|^\s*(本办法|办法)?\s*第")
 _THIS_ARTICLE = re.compile(r"(这|该|那|上面的?|刚才的?)(一)?条")
@@ -240,12 +242,25 @@ class Answerer:
 
     # ------------------------------------------------------------ the main path
 
+    def _best_faq(self, retrieval) -> FaqHit | None:
+        """The FAQ entry to answer with: among the close matches, the best one that cites the top-ranked article
+        (the ranking weighs every signal; a close phrasing about a neighbouring article is the usual mistake)."""
+        close = [f for f in retrieval.faq[:FAQ_CANDIDATES] if f.similarity >= FAQ_MIN_SIMILARITY]
+        if not close or not retrieval.articles:
+            return close[0] if close else None
+        top = retrieval.articles[0].key
+        agreeing = (f for f in close if any((c.doc_id, c.article) == top for c in self.corpus.faq_by_id[f.entry_id].citations))
+        return next(agreeing, close[0])
+
     def _answer_question(self, query: str, retrieval=None) -> Answer:
         retrieval = retrieval or self.engine.retrieve(query)
-        faq = retrieval.faq[0] if retrieval.faq else None
-        if faq and faq.similarity >= FAQ_MIN_SIMILARITY:
+        faq = self._best_faq(retrieval)
+        if faq is not None:
             entry = self.corpus.faq_by_id[faq.entry_id]
-            views = self._ordered([self._cite(c, faq.similarity) for c in entry.citations])
+            top = retrieval.articles[0].key if retrieval.articles else None
+            # the article the whole ranking puts first leads, when the entry cites it
+            citations = sorted(entry.citations, key=lambda c: (c.doc_id, c.article) != top)
+            views = self._ordered([self._cite(c, faq.similarity) for c in citations])
             return self._answer("question", entry.answer, views, self._suggest(retrieval.faq[1:], exclude=entry.id), faq.similarity, f"faq:{entry.id}")
         views = []
         for hit in retrieval.articles[:2]:

@@ -1,0 +1,48 @@
+"""How an answer is chosen from a retrieval: which FAQ entry answers, and which citation leads."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer import FAQ_MIN_SIMILARITY, Answerer
+from bot.retrieve import ArticleHit, FaqHit, Retrieval
+
+PRIMARY = "zhejiang-2019"
+
+
+@pytest.fixture(scope="module")
+def answerer(fake_engine):
+    return Answerer(fake_engine)
+
+
+def retrieval(top_article: int, faq: list[tuple[str, float]]) -> Retrieval:
+    articles = (ArticleHit(PRIMARY, top_article, 1.0), ArticleHit(PRIMARY, 9, 0.5))
+    hits = tuple(FaqHit(eid, 1.0 - i / 10, "?", sim) for i, (eid, sim) in enumerate(faq))
+    return Retrieval("q", ("q",), articles, hits)
+
+
+def test_a_close_faq_entry_citing_the_top_article_wins_over_a_closer_neighbour(answerer):
+    chosen = answerer._best_faq(retrieval(11, [("m09-background-check", 0.95), ("m11-who", 0.90)]))
+    assert chosen.entry_id == "m11-who"
+
+
+def test_without_an_agreeing_entry_the_closest_one_answers(answerer):
+    chosen = answerer._best_faq(retrieval(23, [("m09-background-check", 0.95), ("m11-who", 0.90)]))
+    assert chosen.entry_id == "m09-background-check"
+
+
+def test_entries_below_the_similarity_floor_never_answer(answerer):
+    low = FAQ_MIN_SIMILARITY - 0.01
+    assert answerer._best_faq(retrieval(11, [("m11-who", low)])) is None
+    answer = answerer._answer_question("q", retrieval(11, [("m11-who", low)]))
+    assert answer.source == "articles"
+
+
+def test_the_top_ranked_article_leads_the_citations_of_a_faq_answer(answerer, corpus):
+    entry = corpus.faq_by_id["m13-why-joint"]
+    cited = [(c.doc_id, c.article) for c in entry.citations]
+    assert cited[0] == (PRIMARY, 2) and (PRIMARY, 13) in cited  # the entry lists article 2 first
+    answer = answerer._answer_question("q", retrieval(13, [("m13-why-joint", 0.95)]))
+    assert answer.source == "faq:m13-why-joint"
+    assert (answer.citations[0].doc_id, answer.citations[0].article) == (PRIMARY, 13)
+    assert {(c.doc_id, c.article) for c in answer.citations} == set(cited)
