@@ -1,4 +1,4 @@
-"""Load for `make bench`: visitors asking questions of a live `bot serve`, with no think time.
+"""Load for `make bench`: visitors asking questions of a live `bot serve`, with or without think time.
 
 Run by `python -m bot.bench` as a separate process (never imported by the app or the tests):
 
@@ -12,6 +12,12 @@ Environment:
 - BENCH_ENDPOINT       chat (POST /api/chat), ask (GET /api/ask) or both (half each; default)
 - BENCH_TAG            makes this run's unique questions differ from every other run's
 - BENCH_MAX_REQUESTS   stop after this many requests in all (default 200000); -t bounds the time
+- BENCH_THINK          seconds a visitor types and reads between questions: "1-5" (uniform), "3" (fixed) or
+                       "0" (default: a closed loop with no pause, which measures capacity, not visitors)
+
+A 503 (the server shedding load) is a failure reported under the name "shed <name>", so the bench can tell
+deliberate refusals from other errors and keep them out of the latency of answered requests. After a 503 or a
+429 the visitor waits Retry-After seconds, as the web pages do, instead of hammering the server at once.
 
 Only loopback hosts are accepted: a load test here never leaves the machine.
 """
@@ -25,7 +31,8 @@ import os
 import random
 from urllib.parse import quote, urlsplit
 
-from locust import FastHttpUser, constant, events, task
+import gevent
+from locust import FastHttpUser, between, constant, events, task
 from locust.exception import StopUser
 
 with open(os.environ["BENCH_QUESTIONS"], encoding="utf-8") as fh:
@@ -37,6 +44,7 @@ POPULAR_SHARE = {"cached": 1.0, "uncached": 0.0}.get(MODE, float(os.environ.get(
 ENDPOINT = os.environ.get("BENCH_ENDPOINT", "both")
 TAG = os.environ.get("BENCH_TAG", f"p{os.getpid()}")
 MAX_REQUESTS = int(os.environ.get("BENCH_MAX_REQUESTS", "200000"))
+THINK = os.environ.get("BENCH_THINK", "0")
 
 _sent = itertools.count()  # users are greenlets on one thread: a plain counter is safe
 _unique = itertools.count()
@@ -54,6 +62,12 @@ def is_loopback(url: str) -> bool:
         return False
 
 
+def think_time(spec: str):
+    """A locust wait_time from "low-high" (uniform seconds) or one number of seconds."""
+    low, _, high = spec.partition("-")
+    return between(float(low), float(high)) if high else constant(float(low))
+
+
 def unique_question() -> str:
     """A question never asked before in this bench: an eval question plus a run tag and counter."""
     n = next(_unique)
@@ -68,9 +82,9 @@ def _refuse_remote(environment, **_kwargs):
 
 
 class Visitor(FastHttpUser):
-    """One client asking question after question (closed loop, keep-alive)."""
+    """One client asking question after question (keep-alive), pausing BENCH_THINK seconds in between."""
 
-    wait_time = constant(0)
+    wait_time = think_time(THINK)
 
     def on_start(self):
         if not is_loopback(self.host or ""):
@@ -90,8 +104,14 @@ class Visitor(FastHttpUser):
         else:
             request = self.client.get("/api/ask?q=" + quote(question), name=f"{kind} GET /api/ask", catch_response=True)
         with request as response:
+            if response.status_code == 503:
+                response.request_meta["name"] = f"shed {response.request_meta['name']}"
+                response.failure("shed: HTTP 503")
             # every answer carries the reporting channels: a cheap check that it is a real answer
-            if response.status_code != 200 or b'"channels"' not in (response.content or b""):
+            elif response.status_code != 200 or b'"channels"' not in (response.content or b""):
                 response.failure(f"HTTP {response.status_code}")
             else:
                 response.success()
+            retry_after = response.headers.get("Retry-After") if response.status_code in (429, 503) else None
+        if retry_after:
+            gevent.sleep(min(float(retry_after), 10.0))
