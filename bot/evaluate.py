@@ -53,15 +53,15 @@ def evaluate(engine: Engine, items: list[EvalItem]) -> dict:
     per_mode: dict[str, dict[str, list[float]]] = {m: {"h1": [], "h3": [], "rr": [], "all_h1": [], "all_h3": []} for m in modes}
     predicted: list[str] = []
     misses: list[dict] = []
-    encoding: list[float] = []  # one question through the encoder worker
-    latencies: list[float] = []  # end to end: encoding, segmentation, scoring, fusion
+    encoding: list[float] = []  # the encoder call alone, for comparison: it is most of the time
+    latencies: list[float] = []  # end to end as served: encoding (overlapped with BM25), segmentation, scoring, fusion
     for item, vec in zip(items, vectors):
         started = time.perf_counter()
-        own = engine.retriever.embed([item.q])[0]
-        encoded = time.perf_counter()
-        full = engine.retriever.search(item.q, vector=own)
-        encoding.append((encoded - started) * 1000)
+        full = engine.retriever.search(item.q)
         latencies.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        engine.retriever.embed([item.q])
+        encoding.append((time.perf_counter() - started) * 1000)
         intent, _ = engine.intent(full)
         predicted.append(intent)
         if intent != item.intent:
@@ -120,8 +120,7 @@ def evaluate(engine: Engine, items: list[EvalItem]) -> dict:
         "latency_ms": {
             "p50": round(float(np.percentile(latencies, 50)), 2),
             "p95": round(float(np.percentile(latencies, 95)), 2),
-            "encoding_p50": round(float(np.percentile(encoding, 50)), 2),
-            "rest_p50": round(float(np.percentile(np.subtract(latencies, encoding), 50)), 2),
+            "encoder_alone_p50": round(float(np.percentile(encoding, 50)), 2),
         },
         "misses": misses,
     }
@@ -172,8 +171,8 @@ def report_markdown(results: dict[str, dict], encoder: str) -> str:
             "",
             f"Intents: accuracy {it['accuracy']}, report recall {it['report_recall']} / precision {it['report_precision']}, "
             f"out-of-scope recall {it['out_of_scope_recall']}, false refusals {it['false_refusal_rate']}. "
-            f"Retrieval latency (hybrid+faq, incl. encoding) p50 {lat['p50']} ms, p95 {lat['p95']} ms; of which the encoder call"
-            f" p50 {lat['encoding_p50']} ms and everything else p50 {lat['rest_p50']} ms.",
+            f"Retrieval latency (hybrid+faq, incl. encoding) p50 {lat['p50']} ms, p95 {lat['p95']} ms; the encoder call alone"
+            f" (same questions, same run) p50 {lat['encoder_alone_p50']} ms.",
             "",
         ]
     return "\n".join(lines)

@@ -135,14 +135,16 @@ class Retriever:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; one of {MODES}")
         w = self.weights
-        tokens = self.segmenter.tokens(self.glossary.expand(query))
-        vec = self.embed([query])[0] if vector is None else vector
-        sims = self._matrix @ vec
-        law_sims, faq_sims = sims[self._law_rows], sims[self._faq_rows]
-        law_dense, faq_dense = self._law.max(law_sims), self._faq.max(faq_sims)
+        text = self.glossary.expand(query)
+        encoding = self.encoder.submit_queries([normalize(text)]) if vector is None else None  # runs while BM25 scores
+        tokens = self.segmenter.tokens(text)
         law_bm25_raw = self.index.bm25["law"].get_scores(tokens) if tokens else np.zeros(len(self._law_rows))
         faq_bm25_raw = self.index.bm25["faq"].get_scores(tokens) if tokens else np.zeros(len(self._faq_rows))
         law_bm25, faq_bm25 = self._law.max(law_bm25_raw), self._faq.max(faq_bm25_raw)
+        vec = encoding.result()[0] if encoding is not None else vector
+        sims = self._matrix @ vec
+        law_sims, faq_sims = sims[self._law_rows], sims[self._faq_rows]
+        law_dense, faq_dense = self._law.max(law_sims), self._faq.max(faq_sims)
         para_scores = self._paras.max(law_sims + 0.02 * law_bm25_raw)
 
         weights = {"bm25": w.bm25 if mode != "dense" else 1.0, "dense": w.dense if mode != "bm25" else 1.0}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
 import numpy as np
@@ -44,9 +44,13 @@ class EncoderWorker:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encoder")
         self._closed = threading.Event()
 
+    def submit_queries(self, texts: list[str]) -> Future:
+        """Start encoding questions on the worker thread; the future's result is the (n, dim) vectors."""
+        return self._pool.submit(lambda: l2_normalise(self.encoder.encode_queries(texts)))
+
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Encode questions on the worker thread."""
-        return self._pool.submit(lambda: l2_normalise(self.encoder.encode_queries(texts))).result()
+        return self.submit_queries(texts).result()
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         """Encode passages on the worker thread."""
