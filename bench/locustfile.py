@@ -89,6 +89,8 @@ class Visitor(FastHttpUser):
     def on_start(self):
         if not is_loopback(self.host or ""):
             raise StopUser()
+        if THINK != "0":  # a visitor types the first question too: arrivals spread out instead of all in the first second
+            self.wait()
 
     @task
     def ask(self):
