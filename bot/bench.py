@@ -727,7 +727,7 @@ def little_law(res: dict) -> str:
         ": p99 ≤ 200 ms for 64 clients that never pause is out of reach on 2 cores, however lean the server. That grid measures"
         f" capacity and saturation; past `BOT_MAX_PENDING` ({res['max_pending']}) new questions pending, a worker answers 503 with"
         " `Retry-After: 1` at once instead of letting every visitor wait seconds in a queue. A visitor to the campaign page types"
-        f" a question and reads the answer: in the soak each of the 64 clients pauses {res['think']} s (uniform) between questions,"
+        f" a question and reads the answer: in the soak each of the 64 clients pauses {res['think']} s (uniform) before each question,"
         f" so N = X × (R + Z) and they ask about 64 / ({think_seconds(res['think']):g} s + R)"
     )
     if soak is not None and soak.requests:
