@@ -80,3 +80,14 @@ def test_report_states_think_time_littles_law_and_shed_counts():
 def test_think_time_zero_keeps_the_old_closed_loop_soak_apart_from_the_grid_row():
     res = _result(think="0")
     assert soak_run(res) is res["loads"][-1] and soak_run(res) is not find(res["loads"], "mix", 64)
+
+
+def test_unique_questions_are_asked_as_typed_first_then_tagged_and_never_repeat():
+    from bot.bench import UniqueQuestions
+
+    pool = ["单位有哪些义务？", "學校要教嗎", "学校要教吗", "怎么举报"]
+    ask = UniqueQuestions(pool, "t", exclude=["怎么举报"])
+    asked = [ask() for _ in range(5)]
+    assert asked[:2] == ["单位有哪些义务？", "學校要教嗎"]  # bare; the simplified twin and the popular one are left out
+    assert all(q.startswith(pool[i % 2]) and "#t" in q for i, q in enumerate(asked[2:], start=2))  # then tagged
+    assert len(set(asked)) == len(asked)
