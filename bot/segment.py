@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import marshal
 import os
 import re
 import tempfile
@@ -58,11 +59,25 @@ class Segmenter:
                     words.add(normalize(parts[0]))
         self._words = words
 
+    def _load_cached_prefix_dict(self) -> bool:
+        """Load jieba's cached prefix dictionary ourselves: jieba unmarshals the 9 MB file straight from disk in small
+        reads (~1.1 s here); reading the bytes first takes ~0.3 s, a second off the server's start. False: no usable cache."""
+        path = Path(self._jieba.tmp_dir) / "jieba.cache"  # jieba's name for the default dictionary's cache
+        if self._jieba.dictionary != jieba.DEFAULT_DICT or not path.is_file():
+            return False
+        try:
+            self._jieba.FREQ, self._jieba.total = marshal.loads(path.read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            return False
+        self._jieba.initialized = True
+        return True
+
     def _ready(self) -> None:
         # jieba builds its prefix dictionary lazily; add our words once it exists.
         with self._lock:
             if not self._jieba.initialized:
-                self._jieba.initialize()
+                if not self._load_cached_prefix_dict():
+                    self._jieba.initialize()  # builds the dictionary and writes the cache for next time
                 for word in sorted(self._words):
                     self._jieba.add_word(word, freq=max(2000, self._jieba.suggest_freq(word)))
 

@@ -26,6 +26,21 @@ def test_segmenter_keeps_legal_terms_whole_and_maps_citizen_words(corpus, tmp_pa
     assert "的" not in seg.tokens("国家安全机关的职责")
 
 
+def test_segmenter_cuts_the_same_from_its_own_cache_load_and_survives_a_broken_cache(corpus, tmp_path):
+    text = corpus.primary.text + "有人出高价让我拍军港，我该怎么办？国安局电话多少"
+    make = lambda: Segmenter(corpus.root / "userdict.txt", Synonyms(corpus.synonyms), tmp_path)  # noqa: E731
+    built = make()
+    expected = built.tokens(text)  # no cache yet: jieba builds its dictionary and writes the cache
+    cache = tmp_path / "jieba.cache"
+    assert cache.is_file()
+    fast = make()
+    fast._jieba.initialize = lambda *a, **k: pytest.fail("jieba rebuilt its dictionary although the cache was there")
+    assert fast.tokens(text) == expected
+    cache.write_bytes(b"not a marshalled dictionary")
+    broken = make()
+    assert broken.tokens(text) == expected  # falls back to jieba building it again
+
+
 def test_segmenter_works_with_a_read_only_cache_dir(corpus, tmp_path):
     locked = tmp_path / "ro"
     locked.mkdir()
