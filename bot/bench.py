@@ -14,6 +14,7 @@ and the targets of issues 4 and 7 (met / not met) go to the bench section of doc
 from __future__ import annotations
 
 import argparse
+import csv
 import http.client
 import itertools
 import json
@@ -421,6 +422,7 @@ class LoadResult:
     server_cpu_ms: float = float("nan")  # server CPU time per request
     locust_cpu: float = float("nan")  # share of one core the load generator used
     rss: list[tuple[float, float]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # what failed, from locust's failures CSV ("HTTP 500 × 1 (POST …)")
     note: str = ""
 
 
@@ -466,6 +468,15 @@ def parse_locust_json(path: Path, seconds: float = 0.0) -> dict:
     return out
 
 
+def failure_messages(path: Path) -> list[str]:
+    """The errors of a locust run (its failures CSV), shed requests left out: they are counted apart."""
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if not r.get("Name", "").startswith("shed ")]
+    return [f"{r.get('Error', '?')} × {r.get('Occurrences', '?')} ({r.get('Method', '')} {r.get('Name', '')})" for r in rows]
+
+
 def run_locust(server: Server, questions_file: Path, out_dir: Path, mode: str, users: int, seconds: int, run_id: str,
                think: str = "0") -> LoadResult:
     """One headless locust run against the server, bounded by -t and BENCH_MAX_REQUESTS (and a hard timeout)."""
@@ -501,6 +512,7 @@ def run_locust(server: Server, questions_file: Path, out_dir: Path, mode: str, u
     parsed = parse_locust_json(json_path, seconds)
     for key in ("requests", "failures", "shed", "rps", "p50", "p95", "p99", "by_name"):
         setattr(result, key, parsed[key])
+    result.errors = failure_messages(prefix.with_name(prefix.name + "_failures.csv"))
     if result.requests:
         result.server_cpu_ms = (server.cpu() - cpu_before) * 1000 / (result.requests + result.shed)
     locust_cpu = (kids_after.ru_utime + kids_after.ru_stime) - (kids_before.ru_utime + kids_before.ru_stime)
@@ -803,7 +815,8 @@ def report_markdown(res: dict) -> str:
     if soak is not None and soak.requests:
         lines += ["", f"**Visitors** (the soak the load targets are judged on): 64 clients, think time {soak.think} s, 70 % popular /"
                   f" 30 % unique, {soak.seconds} s: **{soak.rps:,.1f} requests/s** · p50 {_ms(soak.p50)} / p95 {_ms(soak.p95)} /"
-                  f" p99 {_ms(soak.p99)} ms · {soak.failures} errors · {soak.shed} shed (503) · server CPU {soak.server_cpu_ms:.1f} ms per request."]
+                  f" p99 {_ms(soak.p99)} ms · {soak.failures} errors · {soak.shed} shed (503) · server CPU {soak.server_cpu_ms:.1f} ms per request."
+                  + (" Errors: " + "; ".join(soak.errors) + "." if soak.errors else "")]
     lines += [
         "", "**Capacity: throughput by concurrent clients with no think time** (1 worker): requests/s served · p50 / p99 ms of those"
         " (locust, rounded to 1 ms) · errors · shed (503 at once, past `BOT_MAX_PENDING` new questions pending; not in the other figures)."

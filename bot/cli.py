@@ -94,6 +94,14 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def uvicorn_options(settings: Settings, host: str, port: int) -> dict:
+    """How `bot serve` runs uvicorn: no access log (it would print questions in query strings), no Server header."""
+    return {
+        "host": host, "port": port, "access_log": False, "log_level": settings.log_level.lower(), "server_header": False,
+        "timeout_keep_alive": settings.keep_alive,
+    }
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Load the index (exit 1 at once if it is missing, damaged or stale) and serve."""
     import uvicorn
@@ -104,7 +112,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port or settings.port
     started = time.time()
     engine = _open_engine(settings)  # also with --workers: refuse a bad index before forking
-    run = {"host": host, "port": port, "access_log": False, "log_level": settings.log_level.lower(), "server_header": False}
+    run = uvicorn_options(settings, host, port)
     if args.workers > 1:
         engine.close()
         # Each worker has its own encoder; by default share the cores out instead of letting every OpenMP team spin on all.

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         description="new (uncached) questions waiting or being answered at once per worker; past it a new one gets 503 + Retry-After at once (0 = no limit)",
     )
     trusted_proxies: str = Field("", description="comma-separated proxy IPs/CIDRs whose X-Forwarded-For is believed")
+    keep_alive: int = Field(
+        75, ge=1,
+        description="seconds an idle keep-alive connection stays open; longer than a reverse proxy's or a visitor's pause, so the"
+        " server never closes a connection just as the client sends on it",
+    )
 
     @property
     def cors_origin_list(self) -> list[str]:

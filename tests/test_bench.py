@@ -91,3 +91,14 @@ def test_unique_questions_are_asked_as_typed_first_then_tagged_and_never_repeat(
     assert asked[:2] == ["单位有哪些义务？", "學校要教嗎"]  # bare; the simplified twin and the popular one are left out
     assert all(q.startswith(pool[i % 2]) and "#t" in q for i, q in enumerate(asked[2:], start=2))  # then tagged
     assert len(set(asked)) == len(asked)
+
+
+def test_failure_messages_name_what_failed_and_leave_shed_requests_out(tmp_path):
+    from bot.bench import failure_messages
+
+    path = tmp_path / "run_failures.csv"
+    path.write_text("Method,Name,Error,Occurrences\n"
+                    "POST,unique POST /api/chat,HTTP 500,1\n"
+                    "GET,shed unique GET /api/ask,HTTP 503,40\n", encoding="utf-8")
+    assert failure_messages(path) == ["HTTP 500 × 1 (POST unique POST /api/chat)"]
+    assert failure_messages(tmp_path / "missing.csv") == []

@@ -679,3 +679,35 @@ def test_chat_page_says_busy_and_retries_once_after_retry_after(live_fake_server
             browser.close()
     assert len(posts) == 2  # one retry, never more
     assert posts[1] - posts[0] >= 0.9  # after Retry-After, not at once
+
+
+# ---------------------------------------------------------------- keep-alive: never close under a pausing visitor
+
+
+def test_an_idle_keep_alive_connection_outlives_a_visitors_pause(fake_engine):
+    """uvicorn closes idle connections after 5 s by default: a client sending just then gets a reset (seen once in a
+    1,238-request bench soak with 1–5 s pauses). `bot serve` keeps them open longer than a visitor's or a proxy's pause."""
+    import http.client
+
+    import uvicorn
+
+    from bot.cli import uvicorn_options
+
+    settings = Settings(rate_limit=0)
+    server = uvicorn.Server(uvicorn.Config(create_app(fake_engine, settings), **uvicorn_options(settings, "127.0.0.1", _free_port())))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        _wait_for(lambda: server.started, 30, what="uvicorn to start")
+        conn = http.client.HTTPConnection("127.0.0.1", server.config.port, timeout=10)
+        conn.request("GET", "/healthz")
+        assert conn.getresponse().read() and conn.sock is not None
+        first_socket = conn.sock
+        time.sleep(6)  # past uvicorn's default of 5 s
+        conn.request("GET", "/healthz")
+        response = conn.getresponse()
+        assert response.status == 200 and conn.sock is first_socket
+        conn.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
