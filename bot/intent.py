@@ -88,7 +88,7 @@ def decide(probs: dict[str, float], retrieval: Retrieval, thresholds: Thresholds
     text = retrieval.query.strip()
     if _GREETING.match(text) or (probs["greeting"] >= thresholds.greeting and len(text) <= 12):
         return "greeting"
-    if probs["report"] >= thresholds.report:
+    if probs["report"] >= thresholds.report or max(probs, key=probs.get) == "report":  # report wins ties with doubt
         return "report"
     if probs["out_of_scope"] >= thresholds.out_of_scope:
         if retrieval.signals.get("dense_faq_max", 0.0) < thresholds.faq_keeps_in_scope:

@@ -101,6 +101,10 @@ def test_measures_come_before_national_law(real_engine):
         ("交通违章罚款怎么交", "out_of_scope"),
         ("重点单位要履行哪些义务", "question"),
         ("你好", "greeting"),
+        ("我现在就要举报，打什么电话", "report"),
+        ("What do these rules require of schools?", "question"),
+        ("When do the Zhejiang rules come into force?", "question"),
+        ("How do I extend my visa?", "out_of_scope"),
     ],
 )
 def test_intents(real_engine, text, intent):
