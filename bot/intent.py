@@ -13,10 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .normalize import normalize
 from .retrieve import Retrieval
 
 LABELS = ("question", "report", "greeting", "out_of_scope")
 SIGNALS = ("dense_law_max", "dense_faq_max", "bm25_law_max", "bm25_faq_max", "vocab_overlap", "n_tokens")
+# Someone who says they want to report now is a report whatever else the message asks (header rule of intents.yaml).
+_REPORT_NOW = re.compile(r"(现在|马上|立刻|立即|这就)(就)?(要|想)(去)?(举报|报案)|^我要(举报|报案)")
 _GREETING = re.compile(r"^(你好|您好|嗨|哈喽|hello|hi|hey|在吗|在不在|早上好|下午好|晚上好|谢谢|多谢|感谢|再见|拜拜|bye|thanks?)[呀啊吗呢!！。.～~ ]*$", re.I)
 
 
@@ -88,7 +91,7 @@ def decide(probs: dict[str, float], retrieval: Retrieval, thresholds: Thresholds
     text = retrieval.query.strip()
     if _GREETING.match(text) or (probs["greeting"] >= thresholds.greeting and len(text) <= 12):
         return "greeting"
-    if probs["report"] >= thresholds.report or max(probs, key=probs.get) == "report":  # report wins ties with doubt
+    if _REPORT_NOW.search(normalize(text)) or probs["report"] >= thresholds.report or max(probs, key=probs.get) == "report":  # report wins ties with doubt
         return "report"
     if probs["out_of_scope"] >= thresholds.out_of_scope:
         if retrieval.signals.get("dense_faq_max", 0.0) < thresholds.faq_keeps_in_scope:

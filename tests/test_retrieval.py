@@ -102,6 +102,8 @@ def test_measures_come_before_national_law(real_engine):
         ("重点单位要履行哪些义务", "question"),
         ("你好", "greeting"),
         ("我现在就要举报，打什么电话", "report"),
+        ("马上要举报一个人，怎么联系国安", "report"),  # the classifier alone says out of scope / question here
+        ("我想举报间谍有奖励吗", "question"),
         ("What do these rules require of schools?", "question"),
         ("When do the Zhejiang rules come into force?", "question"),
         ("How do I extend my visa?", "out_of_scope"),
