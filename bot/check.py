@@ -155,28 +155,25 @@ def check_channels(corpus: Corpus) -> list[str]:
     refs = [data.get("source")] + list(data.get("backed_by") or [])
     if not data.get("source"):
         out.append(f"{path}:1: `source:` must cite the article that prescribes these channels")
-    for raw in filter(None, refs):
-        try:
-            c = Citation(str(raw["doc_id"]), int(raw["article"]), raw.get("paragraph"), raw.get("item"))
-        except (KeyError, TypeError, ValueError):
-            out.append(f"{path}:{raw.get('__line__', 1)}: a citation needs doc_id and article")
-            continue
-        if problem := _cite_problem(corpus, c):
-            out.append(f"{path}:{raw.get('__line__', 1)}: {problem}")
-    return out
+    return out + _citation_list_problems(corpus, path, filter(None, refs))
 
 
 def check_report_citations(corpus: Corpus) -> list[str]:
     """responses.yaml `report_citations`: every article a report answer cites exists and is current."""
     path = corpus.root / "responses.yaml"
     data = read_yaml(path) if path.exists() else {}
+    return _citation_list_problems(corpus, path, (data or {}).get("report_citations") or [])
+
+
+def _citation_list_problems(corpus: Corpus, path: Path, raws) -> list[str]:
+    """Citations written as YAML mappings ({doc_id, article, paragraph?, item?}): each must parse and resolve."""
     out = []
-    for raw in (data or {}).get("report_citations") or []:
+    for raw in raws:
         line = raw.get("__line__", 1) if isinstance(raw, dict) else 1
         try:
             c = Citation(str(raw["doc_id"]), int(raw["article"]), raw.get("paragraph"), raw.get("item"))
         except (KeyError, TypeError, ValueError):
-            out.append(f"{path}:{line}: a report citation needs doc_id and article")
+            out.append(f"{path}:{line}: a citation needs doc_id and article")
             continue
         if problem := _cite_problem(corpus, c):
             out.append(f"{path}:{line}: {problem}")

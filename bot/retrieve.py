@@ -112,9 +112,13 @@ class Retriever:
         self._vocab = set(index.bm25["law"].vocab_dict) | set(index.bm25["faq"].vocab_dict)
         self.glossary = Glossary(corpus.glossary)
 
+    def query_text(self, question: str) -> str:
+        """What is searched for a question: its normalised text, English phrases' Chinese terms appended."""
+        return normalize(self.glossary.expand(question))
+
     def embed(self, texts: list[str]) -> np.ndarray:
         """The questions' vectors, (n, dim), through the single encoder worker."""
-        return self.encoder.encode_queries([normalize(self.glossary.expand(t)) for t in texts])
+        return self.encoder.encode_queries([self.query_text(t) for t in texts])
 
     def _faq_lift(self, faq_ranked: list[tuple[str, float]], faq_dense: dict[str, float]) -> dict[str, float]:
         """How much the best-matching FAQ entries lift the articles they cite (earlier citations more)."""
@@ -135,8 +139,8 @@ class Retriever:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; one of {MODES}")
         w = self.weights
-        text = self.glossary.expand(query)
-        encoding = self.encoder.submit_queries([normalize(text)]) if vector is None else None  # runs while BM25 scores
+        text = self.query_text(query)
+        encoding = self.encoder.submit_queries([text]) if vector is None else None  # runs while BM25 scores
         tokens = self.segmenter.tokens(text)
         law_bm25_raw = self.index.bm25["law"].get_scores(tokens) if tokens else np.zeros(len(self._law_rows))
         faq_bm25_raw = self.index.bm25["faq"].get_scores(tokens) if tokens else np.zeros(len(self._faq_rows))

@@ -5,6 +5,7 @@ Real subprocesses (`python -m bot.cli ...`, a build script), real signals, real 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -627,18 +628,27 @@ def test_max_pending_zero_never_sheds(gated):
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="module")
-def live_fake_server(fake_engine):
-    """The real app (fake encoder) under uvicorn on a free loopback port, in a thread of this process."""
+@contextlib.contextmanager
+def uvicorn_in_thread(app, **options):
+    """An app under uvicorn on a free loopback port, in a thread of this process; yields the port."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(create_app(fake_engine, Settings(rate_limit=0)), host="127.0.0.1", port=_free_port(), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, **{"host": "127.0.0.1", "log_level": "warning", **options, "port": _free_port()}))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    _wait_for(lambda: server.started, 30, what="uvicorn to start")
-    yield f"http://127.0.0.1:{server.config.port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        _wait_for(lambda: server.started, 30, what="uvicorn to start")
+        yield server.config.port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live_fake_server(fake_engine):
+    """The real app (fake encoder) under uvicorn, in a thread of this process."""
+    with uvicorn_in_thread(create_app(fake_engine, Settings(rate_limit=0))) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.mark.browser
@@ -689,17 +699,11 @@ def test_an_idle_keep_alive_connection_outlives_a_visitors_pause(fake_engine):
     1,238-request bench soak with 1–5 s pauses). `bot serve` keeps them open longer than a visitor's or a proxy's pause."""
     import http.client
 
-    import uvicorn
-
     from bot.cli import uvicorn_options
 
     settings = Settings(rate_limit=0)
-    server = uvicorn.Server(uvicorn.Config(create_app(fake_engine, settings), **uvicorn_options(settings, "127.0.0.1", _free_port())))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        _wait_for(lambda: server.started, 30, what="uvicorn to start")
-        conn = http.client.HTTPConnection("127.0.0.1", server.config.port, timeout=10)
+    with uvicorn_in_thread(create_app(fake_engine, settings), **uvicorn_options(settings, "127.0.0.1", 0)) as port:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         conn.request("GET", "/healthz")
         assert conn.getresponse().read() and conn.sock is not None
         first_socket = conn.sock
@@ -708,6 +712,3 @@ def test_an_idle_keep_alive_connection_outlives_a_visitors_pause(fake_engine):
         response = conn.getresponse()
         assert response.status == 200 and conn.sock is first_socket
         conn.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
