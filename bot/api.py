@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import re
 import threading
@@ -40,7 +41,11 @@ CSP = (
     "frame-ancestors *; base-uri 'none'; form-action 'self'"
 )
 BUSY = "服务繁忙，请稍后再试。Busy: too many new questions are being answered right now; please try again in a moment."
-PAGES = {"/": "index.html", "/kiosk": "kiosk.html", "/embed": "embed.html", "/classroom": "classroom.html", "/quiz": "quiz.html"}
+PAGES = {
+    "/": "index.html", "/kiosk": "kiosk.html", "/embed": "embed.html", "/classroom": "classroom.html", "/quiz": "quiz.html",
+    "/api/swagger": "swagger.html",
+}
+SWAGGER_UI_FILES = ("swagger-ui-bundle.js", "swagger-ui.css")
 
 
 # ---------------------------------------------------------------- request and response models
@@ -329,7 +334,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         title="反间谍安全防范问答 API",
         version=__version__,
         description="Answers about 《浙江省反间谍安全防范办法》 with verbatim citations and the official reporting channels.",
-        docs_url="/api/swagger",
+        docs_url=None,  # served below from files on this machine: FastAPI's page loads Swagger UI from a CDN
         redoc_url=None,
         openapi_url="/api/openapi.json",
         responses={422: {"model": Problem, "description": "the request is invalid; `detail` says what to fix"}},
@@ -517,6 +522,13 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     def widget():
         return static("widget.js")
 
+    @app.get("/api/swagger/ui/{name}", include_in_schema=False)
+    def swagger_ui(name: str):
+        """Swagger UI's own files, from the swagger-ui-py package (installed with the bot, never fetched)."""
+        if name not in SWAGGER_UI_FILES or (folder := _swagger_ui_dir()) is None:
+            raise HTTPException(404, detail="not found")
+        return FileResponse(folder / name, headers={"Cache-Control": "public, max-age=86400"})
+
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str):
         path = (WEB_DIR / name).resolve()
@@ -525,6 +537,13 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         return FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
 
     return app
+
+
+def _swagger_ui_dir() -> Path | None:
+    """Where the installed swagger-ui-py package keeps Swagger UI (found without importing the package)."""
+    spec = importlib.util.find_spec("swagger_ui")
+    folder = Path(spec.submodule_search_locations[0]) / "static" if spec and spec.submodule_search_locations else None
+    return folder if folder and folder.is_dir() else None
 
 
 def app_from_settings() -> FastAPI:

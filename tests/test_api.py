@@ -216,3 +216,14 @@ def test_redact():
 def test_openapi_schema_is_served(client):
     schema = client.get("/api/openapi.json").json()
     assert "/api/chat" in schema["paths"] and "/api/ask" in schema["paths"]
+
+
+def test_api_page_serves_swagger_ui_from_this_server(client):
+    page = client.get("/api/swagger")
+    assert page.status_code == 200 and "/api/swagger/ui/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()
+    script = client.get("/api/swagger/ui/swagger-ui-bundle.js")
+    assert script.status_code == 200 and "SwaggerUIBundle" in script.text
+    assert client.get("/api/swagger/ui/swagger-ui.css").status_code == 200
+    for name in ("swagger-editor.js", "..%2F__init__.py", "index.html"):
+        assert client.get(f"/api/swagger/ui/{name}").status_code == 404

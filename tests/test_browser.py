@@ -275,6 +275,25 @@ def test_pages_make_no_request_off_the_machine(base_url, host_page_url, new_page
     assert rec.errors == []
 
 
+def test_api_page_works_offline_and_answers(base_url, new_page):
+    """The browser's API docs: Swagger UI from this server (no CDN, within the CSP), and "Try it out" answers."""
+    page, rec = new_page()
+    csp_violations = []
+    page.on("console", lambda m: csp_violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(base_url + "/api/swagger")
+    chat = page.locator("#operations-answers-chat_api_chat_post")
+    expect(chat).to_be_visible()
+    chat.locator(".opblock-summary").click()
+    chat.locator("textarea.body-param__text").fill('{"message": "第九条是什么", "history": []}')
+    chat.get_by_role("button", name="Execute").click()
+    body = chat.locator(".live-responses-table .response-col_description pre").first
+    expect(body).to_contain_text('"intent": "question"')
+    expect(body).to_contain_text("第九条")
+    expect(body).to_contain_text("12339")
+    assert rec.off_machine() == []
+    assert rec.errors == [] and csp_violations == []
+
+
 def test_kiosk_wipes_after_idle_time(base_url, new_page):
     page, rec = new_page(1080, 1920)
     page.goto(base_url + "/kiosk?idle=3")
