@@ -149,8 +149,8 @@ class Answerer:
         out = []
         for hit in faq_hits:
             entry = self.corpus.faq_by_id.get(hit.entry_id)
-            if entry and entry.id != exclude and entry.questions[0] not in out:
-                out.append(entry.questions[0])
+            if entry and entry.id != exclude and entry.headline not in out:
+                out.append(entry.headline)
             if len(out) >= n:
                 break
         for q in self.starters:  # never fewer than two taps to offer
@@ -207,7 +207,7 @@ class Answerer:
         return next((e for e in firsts if e.citations[0].paragraph == paragraph), None)
 
     def _related_to(self, doc_id: str, article: int, exclude: str | None = None) -> list[str]:
-        related = [e.questions[0] for e in self._citing.get((doc_id, article), []) if e.id != exclude]
+        related = [e.headline for e in self._citing.get((doc_id, article), []) if e.id != exclude]
         return related[:3] or self.starters[:3]
 
     def _contextual(self, message: str, history: list[Turn]) -> str:

@@ -23,6 +23,7 @@ CURRENT = "现行有效"
 _HEADING = re.compile(rf"^(?:#+\s*)?第({NUMERAL})(章|节)[\s\u3000]*(.*)$")
 _ARTICLE = re.compile(rf"^第({NUMERAL})条(?:[\s\u3000]+(.*)|$)")
 _ITEM = re.compile(rf"^[（(]({NUMERAL})[）)]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _OLD_LAW_REF = re.compile(rf"《(?:中华人民共和国)?反间谍法》第({NUMERAL})条")
 
 
@@ -165,6 +166,11 @@ class FaqEntry:
     citations: tuple[Citation, ...]
     source: Source = field(compare=False)
     question_lines: tuple[int, ...] = field(default=(), compare=False)
+
+    @property
+    def headline(self) -> str:
+        """The phrasing to offer as a tappable suggestion: the first Chinese one, since the bot answers in Chinese."""
+        return next((q for q in self.questions if _CJK.search(q)), self.questions[0])
 
 
 @dataclass(frozen=True)

@@ -46,3 +46,12 @@ def test_the_top_ranked_article_leads_the_citations_of_a_faq_answer(answerer, co
     assert answer.source == "faq:m13-why-joint"
     assert (answer.citations[0].doc_id, answer.citations[0].article) == (PRIMARY, 13)
     assert {(c.doc_id, c.article) for c in answer.citations} == set(cited)
+
+
+def test_suggestions_offer_each_entry_in_chinese_even_when_its_first_phrasing_is_english(answerer, corpus):
+    english_first = [e for e in corpus.faq if e.questions[0].isascii()]
+    assert english_first, "the corpus has entries listed with an English phrasing first"
+    entry = english_first[0]
+    answer = answerer._answer_question("q", retrieval(11, [("m11-who", 0.5), (entry.id, 0.5)]))
+    assert entry.headline in answer.suggestions and entry.headline != entry.questions[0]
+    assert not any(s.isascii() for s in answer.suggestions)
