@@ -36,6 +36,7 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 MAX_MESSAGE = 500
 MAX_TURNS = 10
 MAX_BODY = 16 * 1024
+CLIENT_CLOSED = 499  # metrics status of a request whose client left before it could be answered
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "frame-ancestors *; base-uri 'none'; form-action 'self'"
@@ -312,11 +313,13 @@ class Observe:
                 raise
             await JSONResponse({"detail": "internal error"}, status_code=500)(scope, receive, send_secured)
         finally:
+            # no response at all and no error: the client went away before its request was read (nginx's 499)
+            code = str(status or CLIENT_CLOSED)
             template, elapsed = _route_template(scope), time.perf_counter() - started
-            self.metrics.requests.labels(template, scope["method"], str(status or 500)).inc()
+            self.metrics.requests.labels(template, scope["method"], code).inc()
             self.metrics.latency.labels(template).observe(elapsed)
             if self.access_log:
-                log.info("%s %s %s %.1fms", scope["method"], template, status or 500, elapsed * 1000)
+                log.info("%s %s %s %.1fms", scope["method"], template, code, elapsed * 1000)
 
 
 # ---------------------------------------------------------------- the app

@@ -498,6 +498,28 @@ def test_a_crashing_endpoint_gives_a_json_500_without_the_traceback_and_is_count
     assert 'bot_requests_total{method="GET",route="/boom",status="500"} 1.0' in client.get("/metrics").text
 
 
+def test_a_client_leaving_mid_body_is_counted_as_499_not_as_a_server_error(fake_engine, caplog):
+    app = create_app(fake_engine, Settings(rate_limit=0))
+    incoming = [{"type": "http.request", "body": b'{"message": "', "more_body": True}, {"type": "http.disconnect"}]
+    sent: list[dict] = []
+
+    async def receive():
+        return incoming.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/api/chat", "raw_path": b"/api/chat", "query_string": b"", "root_path": "",
+             "scheme": "http", "server": ("testserver", 80), "client": ("127.0.0.1", 5000), "http_version": "1.1",
+             "headers": [(b"content-type", b"application/json")]}
+    with caplog.at_level(logging.ERROR, logger="bot"):
+        asyncio.run(app(scope, receive, send))
+    assert sent == [] and "internal error" not in caplog.text
+    metrics = TestClient(app).get("/metrics").text
+    assert 'method="POST",route="unmatched",status="499"} 1.0' in metrics
+    assert 'status="500"' not in metrics
+
+
 def test_security_headers_and_metrics_by_route_template(fake_engine):
     client = TestClient(create_app(fake_engine, Settings(rate_limit=0)))
     page = client.get("/")
