@@ -412,6 +412,13 @@ def test_killed_real_build_then_read_only_install_still_serves(e5_index, tmp_pat
 # ---------------------------------------------------------------- the HTTP layer: oversized bodies, a crashing endpoint, headers
 
 
+def _scope(method: str, path: str, headers: dict[str, str]) -> dict:
+    """An ASGI HTTP scope as a server would build it."""
+    return {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+            "scheme": "http", "server": ("testserver", 80), "client": ("127.0.0.1", 5000), "http_version": "1.1",
+            "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}
+
+
 async def _call(app, method: str, path: str, headers: dict[str, str], chunks: list[bytes]) -> tuple[int, bytes]:
     """One request straight through an ASGI app, its body sent in the given chunks: (status, response body)."""
     incoming = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
@@ -423,10 +430,7 @@ async def _call(app, method: str, path: str, headers: dict[str, str], chunks: li
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "scheme": "http", "server": ("testserver", 80), "client": ("127.0.0.1", 5000), "http_version": "1.1",
-             "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}
-    await app(scope, receive, send)
+    await app(_scope(method, path, headers), receive, send)
     start = next(m for m in sent if m["type"] == "http.response.start")
     return start["status"], b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
 
@@ -509,11 +513,8 @@ def test_a_client_leaving_mid_body_is_counted_as_499_not_as_a_server_error(fake_
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "POST", "path": "/api/chat", "raw_path": b"/api/chat", "query_string": b"", "root_path": "",
-             "scheme": "http", "server": ("testserver", 80), "client": ("127.0.0.1", 5000), "http_version": "1.1",
-             "headers": [(b"content-type", b"application/json")]}
     with caplog.at_level(logging.ERROR, logger="bot"):
-        asyncio.run(app(scope, receive, send))
+        asyncio.run(app(_scope("POST", "/api/chat", {"content-type": "application/json"}), receive, send))
     assert sent == [] and "internal error" not in caplog.text
     metrics = TestClient(app).get("/metrics").text
     assert 'method="POST",route="unmatched",status="499"} 1.0' in metrics
