@@ -218,8 +218,17 @@ def check_crossrefs(corpus: Corpus) -> list[str]:
     return out
 
 
+GUESSABLE_BY = 4  # characters: a right option this much longer than every wrong one gives itself away
+
+
+def _guessable_by_length(options, answer: int) -> bool:
+    lengths = [len(o) for o in options]
+    others = lengths[:answer] + lengths[answer + 1 :]
+    return bool(others) and lengths[answer] >= max(others) + GUESSABLE_BY
+
+
 def check_quiz(corpus: Corpus) -> list[str]:
-    """Quiz items: resolvable citation, verbatim support, a valid answer index, no repeated questions."""
+    """Quiz items: resolvable citation, verbatim support, a valid answer index not guessable by length, no repeated questions."""
     out = []
     seen: dict[str, str] = {}
     for q in corpus.quiz:
@@ -236,6 +245,8 @@ def check_quiz(corpus: Corpus) -> list[str]:
             out.append(f"{where}: repeated option")
         if not 0 <= q.answer < len(q.options):
             out.append(f"{where}: answer {q.answer} is not an index into its {len(q.options)} options")
+        elif q.kind == "choice" and _guessable_by_length(q.options, q.answer):
+            out.append(f"{where}: the right option is the longest by {GUESSABLE_BY} or more characters; give the wrong ones similar length")
         if problem := _cite_problem(corpus, q.citation):
             out.append(f"{where}: {problem}")
         elif not q.support:

@@ -573,6 +573,13 @@ def test_quiz_choice_item_with_wrong_number_of_options(options):
     only_defect(check_quiz(corpus), f"{where}: a choice item has 3 or 4 options")
 
 
+def test_quiz_right_option_guessable_by_its_length():
+    corpus, where = with_quiz("q-zj01-mudi", options=("市场秩序", "交通安全", "维护国家安全和利益", "网络秩序"), answer=2)
+    only_defect(check_quiz(corpus), f"{where}: the right option is the longest by 4 or more characters")
+    corpus, _ = with_quiz("q-zj01-mudi", options=("市场秩序", "交通安全", "维护国家安全", "网络秩序"), answer=2)
+    assert check_quiz(corpus) == []
+
+
 def test_quiz_repeated_option():
     corpus, where = with_quiz("q-zj01-mudi", options=("市场秩序", "市场秩序", "国家安全", "交通安全"))
     only_defect(check_quiz(corpus), f"{where}: repeated option")

@@ -327,7 +327,7 @@ def test_api_defaults(client):
 @pytest.mark.parametrize(
     "params",
     [{"n": 0}, {"n": -1}, {"n": MAX_QUIZ + 1}, {"n": len(BASE.quiz) + 1}, {"n": 10**30},
-     {"n": len(quiz_pool(BASE, "学生")) + 1, "audience": "学生"}, {"n": 4, "audience": "媒体"}],
+     {"n": len(quiz_pool(BASE, "学生")) + 1, "audience": "学生"}, {"n": len(quiz_pool(BASE, "媒体")) + 1, "audience": "媒体"}],
 )
 def test_api_n_out_of_range_is_422(client, params):
     response = client.get("/api/quiz", params={"seed": "x", **params})
