@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer import FAQ_MIN_SIMILARITY, Answerer
+from bot.answer import FAQ_MIN_SIMILARITY, REPORT_FAQ_MIN_SIMILARITY, Answerer
 from bot.retrieve import ArticleHit, FaqHit, Retrieval
 
 PRIMARY = "zhejiang-2019"
@@ -55,3 +55,19 @@ def test_suggestions_offer_each_entry_in_chinese_even_when_its_first_phrasing_is
     answer = answerer._answer_question("q", retrieval(11, [("m11-who", 0.5), (entry.id, 0.5)]))
     assert entry.headline in answer.suggestions and entry.headline != entry.questions[0]
     assert not any(s.isascii() for s in answer.suggestions)
+
+
+def test_a_report_leads_with_what_to_do_and_adds_a_very_close_faq_answer(answerer, corpus):
+    entry = corpus.faq_by_id["m11-who"]
+    answer = answerer._report(retrieval(11, [("m11-who", REPORT_FAQ_MIN_SIMILARITY)]), 0.6)
+    lead = answerer._text("report")
+    assert answer.intent == "report" and answer.answer.startswith(lead) and answer.answer.endswith(entry.answer)
+    cited = [(c.doc_id, c.article) for c in answer.citations]
+    assert (PRIMARY, 19) == cited[0] and all((c.doc_id, c.article) in cited for c in entry.citations)
+    assert answer.source == "report+faq:m11-who" and entry.headline not in answer.suggestions
+
+
+def test_a_report_without_a_very_close_faq_entry_is_the_plain_report_answer(answerer):
+    answer = answerer._report(retrieval(11, [("m11-who", REPORT_FAQ_MIN_SIMILARITY - 0.01)]), 0.6)
+    assert answer.answer == answerer._text("report") and answer.source == "report"
+    assert [(c.doc_id, c.article) for c in answer.citations][0] == (PRIMARY, 19)
