@@ -138,10 +138,11 @@ class Answerer:
         )
 
     def _ordered(self, views: list[CitationView | None]) -> list[CitationView]:
-        """Drop unresolvable and repeated citations; primary document first, otherwise in given order."""
+        """Drop unresolvable and repeated citations (a 款 of an article already quoted whole, too); primary document
+        first, otherwise in given order."""
         seen, out = set(), []
         for v in views:
-            if v is None or (v.doc_id, v.article, v.paragraph) in seen:
+            if v is None or (v.doc_id, v.article, v.paragraph) in seen or (v.doc_id, v.article, None) in seen:
                 continue
             seen.add((v.doc_id, v.article, v.paragraph))
             out.append(v)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.answer import FAQ_MIN_SIMILARITY, REPORT_FAQ_MIN_SIMILARITY, Answerer
+from bot.corpus import Citation
 from bot.retrieve import ArticleHit, FaqHit, Retrieval
 
 PRIMARY = "zhejiang-2019"
@@ -71,3 +72,10 @@ def test_a_report_without_a_very_close_faq_entry_is_the_plain_report_answer(answ
     answer = answerer._report(retrieval(11, [("m11-who", REPORT_FAQ_MIN_SIMILARITY - 0.01)]), 0.6)
     assert answer.answer == answerer._text("report") and answer.source == "report"
     assert [(c.doc_id, c.article) for c in answer.citations][0] == (PRIMARY, 19)
+
+
+def test_a_paragraph_of_an_article_already_quoted_whole_is_not_quoted_again(answerer):
+    whole, para = (answerer._cite(Citation("fanjiandiefa-2023", 16, p)) for p in (None, 1))
+    other = answerer._cite(Citation(PRIMARY, 19, 1))
+    ordered = answerer._ordered([whole, para, other, other])
+    assert [(v.doc_id, v.article, v.paragraph) for v in ordered] == [(PRIMARY, 19, 1), ("fanjiandiefa-2023", 16, None)]
