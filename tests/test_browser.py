@@ -422,6 +422,10 @@ def test_report_is_an_action_notice_and_keyboard_only_use(base_url, new_page):
     expect(report).to_have_attribute("data-intent", "report")
     expect(report.locator(".notice")).to_be_visible()
     expect(report.locator(".notice-title")).to_contain_text("行动提示")
+    # the notice holds only what to do now; the answer to the question asked along with it follows as plain text
+    expect(report.locator(".notice")).to_contain_text("12339")
+    expect(report.locator(".notice")).not_to_contain_text("关于你的问题")
+    expect(report.locator(".answer-body:not(.notice) .answer-text")).to_contain_text("关于你的问题")
     # a suggestion chip is reachable and works with the keyboard; focus is visible
     chip = report.locator(".chip").first
     chip.focus()

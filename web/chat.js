@@ -269,13 +269,21 @@ export function createChat(opts) {
     const node = el("article", { class: "msg msg-bot", attrs: { "data-intent": answer.intent || null } });
     node.append(el("h2", { class: "msg-who visually-hidden", text: "回答" }));
     const body = el("div", { class: "answer-body" });
+    let text = answer.answer || "";
     if (answer.intent === "report") {
-      body.classList.add("notice");
-      body.setAttribute("role", "note");
-      body.append(el("p", { class: "notice-title", text: "⚠ 行动提示：请这样做" }));
+      // The first paragraph of a report answer is what to do now: it alone goes in the notice; what follows
+      // (the answer to a question asked along with the report, notes on current law) is ordinary answer text.
+      const cut = text.indexOf("\n");
+      const notice = el("div", { class: "answer-body notice", attrs: { role: "note" } });
+      notice.append(el("p", { class: "notice-title", text: "⚠ 行动提示：请这样做" }));
+      notice.append(el("p", { class: "answer-text", text: cut < 0 ? text : text.slice(0, cut) }));
+      node.append(notice);
+      text = cut < 0 ? "" : text.slice(cut + 1);
     }
-    body.append(el("p", { class: "answer-text", text: answer.answer || "" }));
-    node.append(body);
+    if (text) {
+      body.append(el("p", { class: "answer-text", text }));
+      node.append(body);
+    }
 
     const citations = Array.isArray(answer.citations) ? answer.citations : [];
     if (citations.length) {
