@@ -149,12 +149,18 @@ class Answerer:
         primary = self.corpus.primary.doc_id
         return sorted(out, key=lambda v: v.doc_id != primary)
 
-    def _suggest(self, faq_hits, exclude: str | None = None, n: int = 3) -> list[str]:
+    def _suggest(self, faq_hits, shown: list[CitationView], answered: str | None = None, n: int = 3) -> list[str]:
+        """Related FAQ questions to tap, none a twin of the answer or of each other: an entry resting on exactly the
+        articles the answer (or an earlier suggestion) rests on says the same thing again (能匿名举报吗 / 可以匿名举报吗)."""
+        taken = {frozenset((v.doc_id, v.article) for v in shown)}
         out = []
         for hit in faq_hits:
-            entry = self.corpus.faq_by_id.get(hit.entry_id)
-            if entry and entry.id != exclude and entry.headline not in out:
-                out.append(entry.headline)
+            entry = self.corpus.faq_by_id[hit.entry_id]
+            cited = frozenset((c.doc_id, c.article) for c in entry.citations)
+            if entry.id == answered or entry.headline in out or cited in taken:
+                continue
+            out.append(entry.headline)
+            taken.add(cited)
             if len(out) >= n:
                 break
         for q in self.starters:  # never fewer than two taps to offer
@@ -265,25 +271,26 @@ class Answerer:
             # the article the whole ranking puts first leads, when the entry cites it
             citations = sorted(entry.citations, key=lambda c: (c.doc_id, c.article) != top)
             views = self._ordered([self._cite(c, faq.similarity) for c in citations])
-            return self._answer("question", entry.answer, views, self._suggest(retrieval.faq[1:], exclude=entry.id), faq.similarity, f"faq:{entry.id}")
+            return self._answer("question", entry.answer, views, self._suggest(retrieval.faq, views, entry.id), faq.similarity, f"faq:{entry.id}")
         views = []
         for hit in retrieval.articles[:2]:
             views.append(self._cite(Citation(hit.doc_id, hit.article, hit.paragraph or None), hit.score))
         views = self._ordered(views)
         confidence = retrieval.signals.get("dense_law_max", 0.0)
-        return self._answer("question", self._text("article_lead"), views, self._suggest(retrieval.faq), confidence, "articles")
+        return self._answer("question", self._text("article_lead"), views, self._suggest(retrieval.faq, views), confidence, "articles")
 
     def _report(self, retrieval, confidence: float) -> Answer:
         """What to do now and the reporting articles; plus the answer of a FAQ entry very close to the message."""
         cites = [self._cite(Citation(str(r["doc_id"]), int(r["article"]), r.get("paragraph"))) for r in self.responses.get("report_citations") or []]
-        text, source, exclude = self._text("report"), "report", None
+        text, source, answered = self._text("report"), "report", None
         faq = self._best_faq(retrieval)
         if faq is not None and faq.similarity >= REPORT_FAQ_MIN_SIMILARITY:
             entry = self.corpus.faq_by_id[faq.entry_id]
             text += "\n" + self._text("report_and_answer") + entry.answer
             cites += [self._cite(c, faq.similarity) for c in entry.citations]
-            source, exclude = f"report+faq:{entry.id}", entry.id
-        return self._answer("report", text, self._ordered(cites), self._suggest(retrieval.faq, exclude=exclude), confidence, source)
+            source, answered = f"report+faq:{entry.id}", entry.id
+        views = self._ordered(cites)
+        return self._answer("report", text, views, self._suggest(retrieval.faq, views, answered), confidence, source)
 
     def answer(self, message: str, history: list[Turn] | None = None) -> Answer:
         """Answer one message, using earlier turns for follow-ups."""
