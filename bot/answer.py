@@ -21,6 +21,9 @@ FAQ_CANDIDATES = 3  # close FAQ matches considered for the answer
 # A report answer also gives the FAQ answer this close to the message ("我举报了会不会被报复", "拍军港照片违法吗"):
 # on the dev set's report descriptions the entry matched from 0.92 up was on topic each time, below it often not.
 REPORT_FAQ_MIN_SIMILARITY = 0.92
+# Two FAQ answers sharing this share of their character pairs say the same thing (m19-anonymous / n-report-anonymous
+# 0.64, m21-leak-secret / n-leak-cj-secret 0.88); different questions on one article stay below it.
+TWIN_ANSWERS = 0.6
 _ARTICLE_REF = re.compile(rf"第\s*({NUMERAL}|\d+)\s*条(?:\s*第\s*({NUMERAL}|\d+)\s*款)?")
 _LOOKUP_WORDS = re.compile(r"是什么|讲(了)?什么|说(了)?什么|内容|原文|全文|规定了?什么|怎么说|写的什么|^\s*(本办法|办法)?\s*第")
 _THIS_ARTICLE = re.compile(r"(这|该|那|上面的?|刚才的?)(一)?条")
@@ -109,6 +112,7 @@ class Answerer:
                 self._citing.setdefault(key, []).append(entry)
             if entry.citations:
                 self._resting_on.setdefault((entry.citations[0].doc_id, entry.citations[0].article), []).append(entry)
+        self._twins = _twins(self.corpus.faq)
 
     # ------------------------------------------------------------ helpers
 
@@ -149,18 +153,16 @@ class Answerer:
         primary = self.corpus.primary.doc_id
         return sorted(out, key=lambda v: v.doc_id != primary)
 
-    def _suggest(self, faq_hits, shown: list[CitationView], answered: str | None = None, n: int = 3) -> list[str]:
-        """Related FAQ questions to tap, none a twin of the answer or of each other: an entry resting on exactly the
-        articles the answer (or an earlier suggestion) rests on says the same thing again (能匿名举报吗 / 可以匿名举报吗)."""
-        taken = {frozenset((v.doc_id, v.article) for v in shown)}
-        out = []
+    def _suggest(self, faq_hits, answered: str | None = None, n: int = 3) -> list[str]:
+        """Related FAQ questions to tap: never the entry just answered, nor a twin of it or of another suggestion."""
+        out: list[str] = []
+        skip = {answered, *self._twins.get(answered, ())}
         for hit in faq_hits:
             entry = self.corpus.faq_by_id[hit.entry_id]
-            cited = frozenset((c.doc_id, c.article) for c in entry.citations)
-            if entry.id == answered or entry.headline in out or cited in taken:
+            if entry.id in skip or entry.headline in out:
                 continue
             out.append(entry.headline)
-            taken.add(cited)
+            skip |= {entry.id, *self._twins.get(entry.id, ())}
             if len(out) >= n:
                 break
         for q in self.starters:  # never fewer than two taps to offer
@@ -271,13 +273,13 @@ class Answerer:
             # the article the whole ranking puts first leads, when the entry cites it
             citations = sorted(entry.citations, key=lambda c: (c.doc_id, c.article) != top)
             views = self._ordered([self._cite(c, faq.similarity) for c in citations])
-            return self._answer("question", entry.answer, views, self._suggest(retrieval.faq, views, entry.id), faq.similarity, f"faq:{entry.id}")
+            return self._answer("question", entry.answer, views, self._suggest(retrieval.faq, entry.id), faq.similarity, f"faq:{entry.id}")
         views = []
         for hit in retrieval.articles[:2]:
             views.append(self._cite(Citation(hit.doc_id, hit.article, hit.paragraph or None), hit.score))
         views = self._ordered(views)
         confidence = retrieval.signals.get("dense_law_max", 0.0)
-        return self._answer("question", self._text("article_lead"), views, self._suggest(retrieval.faq, views), confidence, "articles")
+        return self._answer("question", self._text("article_lead"), views, self._suggest(retrieval.faq), confidence, "articles")
 
     def _report(self, retrieval, confidence: float) -> Answer:
         """What to do now and the reporting articles; plus the answer of a FAQ entry very close to the message."""
@@ -289,8 +291,7 @@ class Answerer:
             text += "\n" + self._text("report_and_answer") + entry.answer
             cites += [self._cite(c, faq.similarity) for c in entry.citations]
             source, answered = f"report+faq:{entry.id}", entry.id
-        views = self._ordered(cites)
-        return self._answer("report", text, views, self._suggest(retrieval.faq, views, answered), confidence, source)
+        return self._answer("report", text, self._ordered(cites), self._suggest(retrieval.faq, answered), confidence, source)
 
     def answer(self, message: str, history: list[Turn] | None = None) -> Answer:
         """Answer one message, using earlier turns for follow-ups."""
@@ -310,6 +311,29 @@ class Answerer:
         if intent == "report":
             return self._report(retrieval, probs["report"])
         return self._answer_question(query, retrieval)
+
+
+def _twins(entries) -> dict[str, set[str]]:
+    """FAQ entries that say the same thing: they share a cited article and most of their answer's wording (the FAQ
+    grew in parts: 能匿名举报吗 and 可以匿名举报吗 are two entries). Suggesting one after the other repeats an answer."""
+    grams = {e.id: _char_pairs(e.answer) for e in entries}
+    articles = {e.id: {(c.doc_id, c.article) for c in e.citations} for e in entries}
+    twins: dict[str, set[str]] = {}
+    for i, a in enumerate(entries):
+        for b in entries[i + 1 :]:
+            if articles[a.id] & articles[b.id] and _overlap(grams[a.id], grams[b.id]) >= TWIN_ANSWERS:
+                twins.setdefault(a.id, set()).add(b.id)
+                twins.setdefault(b.id, set()).add(a.id)
+    return twins
+
+
+def _char_pairs(text: str) -> set[str]:
+    letters = re.sub(r"\W", "", text)
+    return {letters[i : i + 2] for i in range(len(letters) - 1)}
+
+
+def _overlap(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
 
 
 def cache_key(message: str) -> str:
