@@ -212,10 +212,12 @@ class Answerer:
         return self._answer("question", text, self._ordered([view]), self._related_to(doc_id, number), 1.0, "lookup")
 
     def _explainer(self, doc_id: str, article: int, paragraph: int | None = None):
-        """The FAQ entry that rests first on an article (on that 款, when one is asked for): its plain explanation."""
+        """The FAQ entry that rests first on an article (on that 款, when one is asked for): its plain explanation.
+        For a whole article, one resting on that article alone is preferred (a wider entry answers a narrower question)."""
         firsts = self._resting_on.get((doc_id, article), [])
         if paragraph is None:
-            return next(iter(firsts), None)
+            alone = (e for e in firsts if all((c.doc_id, c.article) == (doc_id, article) for c in e.citations))
+            return next(alone, next(iter(firsts), None))
         return next((e for e in firsts if e.citations[0].paragraph == paragraph), None)
 
     def _related_to(self, doc_id: str, article: int, exclude: str | None = None) -> list[str]:

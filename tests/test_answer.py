@@ -92,3 +92,11 @@ def test_suggestions_skip_twins_of_the_answer_and_of_each_other_but_not_other_qu
     assert corpus.faq_by_id["m21-leak-secret"].headline in answer.suggestions
     assert corpus.faq_by_id["n-leak-cj-secret"].headline not in answer.suggestions
     assert corpus.faq_by_id["m11-what"].headline in answer.suggestions  # same article as the answer, another question
+
+
+def test_a_whole_article_is_explained_by_an_entry_resting_on_it_alone(answerer, corpus):
+    answer = answerer.answer("第十九条是什么")
+    assert answer.source == "lookup" and answer.citations[0].article == 19
+    explainer = next(e for e in corpus.faq if e.answer in answer.answer)
+    assert {(c.doc_id, c.article) for c in explainer.citations} == {(PRIMARY, 19)}
+    assert any(c.doc_id != PRIMARY for c in corpus.faq_by_id["m13-transfer-reports"].citations)  # listed earlier, wider
