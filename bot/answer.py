@@ -25,6 +25,8 @@ REPORT_FAQ_MIN_SIMILARITY = 0.92
 # 0.64, m21-leak-secret / n-leak-cj-secret 0.88); different questions on one article stay below it.
 TWIN_ANSWERS = 0.6
 _ARTICLE_REF = re.compile(rf"第\s*({NUMERAL}|\d+)\s*条(?:\s*第\s*({NUMERAL}|\d+)\s*款)?")
+_THANKS = re.compile(r"谢|感谢|thank", re.I)  # a greeting that thanks, or says goodbye, gets its own reply
+_GOODBYE = re.compile(r"再见|拜拜|回头见|\bbye\b|goodbye", re.I)
 _LOOKUP_WORDS = re.compile(r"是什么|讲(了)?什么|说(了)?什么|内容|原文|全文|规定了?什么|怎么说|写的什么|^\s*(本办法|办法)?\s*第")
 _THIS_ARTICLE = re.compile(r"(这|该|那|上面的?|刚才的?)(一)?条")
 _CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
@@ -307,7 +309,8 @@ class Answerer:
         if query != message and intent == "out_of_scope":
             intent = "question"  # a follow-up inherits the topic of the question it follows
         if intent == "greeting":
-            return self._answer("greeting", self._text("greeting"), [], self.starters[:4], probs["greeting"], "greeting")
+            kind = "thanks" if _THANKS.search(message) else "goodbye" if _GOODBYE.search(message) else "greeting"
+            return self._answer("greeting", self._text(kind) or self._text("greeting"), [], self.starters[:4], probs["greeting"], kind)
         if intent == "out_of_scope":
             return self._answer("out_of_scope", self._text("out_of_scope"), [], self.starters[:3], probs["out_of_scope"], "out_of_scope")
         if intent == "report":

@@ -100,3 +100,9 @@ def test_a_whole_article_is_explained_by_an_entry_resting_on_it_alone(answerer, 
     explainer = next(e for e in corpus.faq if e.answer in answer.answer)
     assert {(c.doc_id, c.article) for c in explainer.citations} == {(PRIMARY, 19)}
     assert any(c.doc_id != PRIMARY for c in corpus.faq_by_id["m13-transfer-reports"].citations)  # listed earlier, wider
+
+
+@pytest.mark.parametrize(("message", "starts"), [("谢谢", "不客气"), ("Thanks!", "不客气"), ("再见", "再见"), ("你好", "你好")])
+def test_greetings_thanks_and_goodbyes_each_get_their_reply(answerer, message, starts):
+    answer = answerer.answer(message)
+    assert answer.intent == "greeting" and answer.answer.startswith(starts) and answer.suggestions
