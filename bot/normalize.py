@@ -54,7 +54,7 @@ class Synonyms:
 
 class Glossary:
     """English wording → the legal texts' Chinese terms. An English question gets the terms of the phrases it
-    contains appended, so BM25 and the encoder meet the Chinese corpus (e5-small's cross-lingual match is weak).
+    contains appended, so BM25 meets the Chinese corpus (the multilingual encoder gets the question as typed).
     """
 
     def __init__(self, table: dict[str, list[str]]):

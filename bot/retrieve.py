@@ -113,12 +113,15 @@ class Retriever:
         self.glossary = Glossary(corpus.glossary)
 
     def query_text(self, question: str) -> str:
-        """What is searched for a question: its normalised text, English phrases' Chinese terms appended."""
+        """What BM25 searches for a question: its normalised text, English phrases' Chinese terms appended."""
         return normalize(self.glossary.expand(question))
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """The questions' vectors, (n, dim), through the single encoder worker."""
-        return self.encoder.encode_queries([self.query_text(t) for t in texts])
+        """The questions' vectors, (n, dim), through the single encoder worker.
+
+        The encoder gets the question as typed (normalised), without the glossary's terms: they doubled an English
+        question's tokens, and so its encoding time (dev p95 39 → 33 ms, holdout 42 → 28 ms), for no better hits."""
+        return self.encoder.encode_queries([normalize(t) for t in texts])
 
     def _faq_lift(self, faq_ranked: list[tuple[str, float]], faq_dense: dict[str, float]) -> dict[str, float]:
         """How much the best-matching FAQ entries lift the articles they cite (earlier citations more)."""
@@ -140,7 +143,7 @@ class Retriever:
             raise ValueError(f"unknown mode {mode!r}; one of {MODES}")
         w = self.weights
         text = self.query_text(query)
-        encoding = self.encoder.submit_queries([text]) if vector is None else None  # runs while BM25 scores
+        encoding = self.encoder.submit_queries([normalize(query)]) if vector is None else None  # as embed(); runs while BM25 scores
         tokens = self.segmenter.tokens(text)
         law_bm25_raw = self.index.bm25["law"].get_scores(tokens) if tokens else np.zeros(len(self._law_rows))
         faq_bm25_raw = self.index.bm25["faq"].get_scores(tokens) if tokens else np.zeros(len(self._faq_rows))
