@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 from .corpus import Citation, Corpus, read_yaml
 from .engine import Engine
+from .intent import greeting_kind
 from .normalize import normalize, strip_control
 from .numerals import NUMERAL, article_label, parse_number
 from .retrieve import FaqHit
@@ -25,8 +26,6 @@ REPORT_FAQ_MIN_SIMILARITY = 0.92
 # 0.64, m21-leak-secret / n-leak-cj-secret 0.88); different questions on one article stay below it.
 TWIN_ANSWERS = 0.6
 _ARTICLE_REF = re.compile(rf"第\s*({NUMERAL}|\d+)\s*条(?:\s*第\s*({NUMERAL}|\d+)\s*款)?")
-_THANKS = re.compile(r"谢|感谢|thank", re.I)  # a greeting that thanks, or says goodbye, gets its own reply
-_GOODBYE = re.compile(r"再见|拜拜|回头见|\bbye\b|goodbye", re.I)
 _LOOKUP_WORDS = re.compile(r"是什么|讲(了)?什么|说(了)?什么|内容|原文|全文|规定了?什么|怎么说|写的什么|^\s*(本办法|办法)?\s*第")
 _THIS_ARTICLE = re.compile(r"(这|该|那|上面的?|刚才的?)(一)?条")
 _CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
@@ -115,6 +114,9 @@ class Answerer:
             if entry.citations:
                 self._resting_on.setdefault((entry.citations[0].doc_id, entry.citations[0].article), []).append(entry)
         self._twins = _twins(self.corpus.faq)
+        self._report_citations = [
+            self._cite(Citation(str(r["doc_id"]), int(r["article"]), r.get("paragraph"))) for r in self.responses.get("report_citations") or []
+        ]
 
     # ------------------------------------------------------------ helpers
 
@@ -287,7 +289,7 @@ class Answerer:
 
     def _report(self, retrieval, confidence: float) -> Answer:
         """What to do now and the reporting articles; plus the answer of a FAQ entry very close to the message."""
-        cites = [self._cite(Citation(str(r["doc_id"]), int(r["article"]), r.get("paragraph"))) for r in self.responses.get("report_citations") or []]
+        cites = list(self._report_citations)
         text, source, answered = self._text("report"), "report", None
         faq = self._best_faq(retrieval)
         if faq is not None and faq.similarity >= REPORT_FAQ_MIN_SIMILARITY:
@@ -309,7 +311,7 @@ class Answerer:
         if query != message and intent == "out_of_scope":
             intent = "question"  # a follow-up inherits the topic of the question it follows
         if intent == "greeting":
-            kind = "thanks" if _THANKS.search(message) else "goodbye" if _GOODBYE.search(message) else "greeting"
+            kind = greeting_kind(message)
             return self._answer("greeting", self._text(kind) or self._text("greeting"), [], self.starters[:4], probs["greeting"], kind)
         if intent == "out_of_scope":
             return self._answer("out_of_scope", self._text("out_of_scope"), [], self.starters[:3], probs["out_of_scope"], "out_of_scope")

@@ -525,12 +525,14 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     def widget():
         return static("widget.js")
 
+    swagger_dir = _swagger_ui_dir()  # looked up once, not per request
+
     @app.get("/api/swagger/ui/{name}", include_in_schema=False)
     def swagger_ui(name: str):
         """Swagger UI's own files, from the swagger-ui-py package (installed with the bot, never fetched)."""
-        if name not in SWAGGER_UI_FILES or (folder := _swagger_ui_dir()) is None:
+        if name not in SWAGGER_UI_FILES or swagger_dir is None:
             raise HTTPException(404, detail="not found")
-        return FileResponse(folder / name, headers={"Cache-Control": "public, max-age=86400"})
+        return FileResponse(swagger_dir / name, headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str):

@@ -20,6 +20,8 @@ LABELS = ("question", "report", "greeting", "out_of_scope")
 SIGNALS = ("dense_law_max", "dense_faq_max", "bm25_law_max", "bm25_faq_max", "vocab_overlap", "n_tokens")
 # Someone who says they want to report now is a report whatever else the message asks (header rule of intents.yaml).
 _REPORT_NOW = re.compile(r"(现在|马上|立刻|立即|这就)(就)?(要|想)(去)?(举报|报案)|^我要(举报|报案)")
+_THANKS = re.compile(r"谢|thank", re.I)  # a greeting that thanks, or says goodbye, gets its own reply
+_GOODBYE = re.compile(r"再见|拜拜|回头见|\bbye\b|goodbye", re.I)
 _GREETING = re.compile(r"^(你好|您好|嗨|哈喽|hello|hi|hey|在吗|在不在|早上好|下午好|晚上好|谢谢|多谢|感谢|再见|拜拜|bye|thanks?)[呀啊吗呢!！。.～~ ]*$", re.I)
 
 
@@ -84,6 +86,11 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     logits = np.atleast_2d(logits)
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
+
+
+def greeting_kind(text: str) -> str:
+    """Which reply a greeting gets (a key of responses.yaml): thanks, goodbye, or the plain greeting."""
+    return "thanks" if _THANKS.search(text) else "goodbye" if _GOODBYE.search(text) else "greeting"
 
 
 def decide(probs: dict[str, float], retrieval: Retrieval, thresholds: Thresholds) -> str:
