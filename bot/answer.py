@@ -57,6 +57,7 @@ class CitationView:
     url: str
     score: float
     current_law: str | None = None  # for texts citing the 2014 numbering: the 2023 counterpart
+    items: tuple[int, ...] = ()  # the 项 quoted, when the citation quotes items of its paragraph
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ class Answer:
     suggestions: list[str]
     confidence: float
     corpus_version: str
+    coverage: str | None = None  # partial: the texts only partly answer the question
+    lang: str = "zh-Hans"
+    steps: tuple[str, ...] = ()  # report answers: what to do now, one step each
     source: str = field(default="", compare=False)  # faq:<id> | articles | lookup | report | … (for metrics, not shown)
 
     def to_dict(self) -> dict:
@@ -85,6 +89,7 @@ class Turn:
 
     role: str  # user | bot
     text: str
+    citations: tuple[Citation, ...] = ()  # bot turns: the articles that answer showed
 
 
 class Answerer:
@@ -180,7 +185,7 @@ class Answerer:
         notes = [c.current_law for c in citations if c.current_law]
         if notes:
             text = text + "\n" + "\n".join(dict.fromkeys(notes))
-        return Answer(intent, text, citations, self.channels, suggestions, round(float(confidence), 3), self.corpus.version, source)
+        return Answer(intent, text, citations, self.channels, suggestions, round(float(confidence), 3), self.corpus.version, source=source)
 
     # ------------------------------------------------------------ direct lookups and follow-ups
 

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import __version__
 from .answer import Answerer, Turn, cache_key
 from .classroom import lesson_steps, make_quiz
+from .corpus import Citation
 from .engine import Engine
 from .normalize import strip_control
 from .ratelimit import RateLimiter, client_address
@@ -35,6 +36,7 @@ log = logging.getLogger("bot")
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 MAX_MESSAGE = 500
 MAX_TURNS = 10
+MAX_SHOWN = 8  # citations a bot turn of the history may carry
 MAX_BODY = 16 * 1024
 CLIENT_CLOSED = 499  # metrics status of a request whose client left before it could be answered
 CSP = (
@@ -70,12 +72,23 @@ class Problem(BaseModel):
 BUSY_RESPONSE = {503: {"model": Problem, "description": "busy: too many new questions at once; retry after `Retry-After` seconds"}}
 
 
+class ShownCitation(BaseModel):
+    """An article an earlier bot turn showed (what "这条" refers to)."""
+
+    model_config = ConfigDict(extra="forbid")
+    doc_id: str = Field(max_length=40)
+    article: int = Field(ge=1, le=9999)
+    paragraph: int | None = Field(default=None, ge=1, le=99)
+    item: int | None = Field(default=None, ge=1, le=99)
+
+
 class HistoryTurn(BaseModel):
-    """An earlier turn: who said it and what."""
+    """An earlier turn: who said it and what; a bot turn may say which articles it showed."""
 
     model_config = ConfigDict(extra="forbid")
     role: Literal["user", "bot"]
     text: str = Field(max_length=2 * MAX_MESSAGE)
+    citations: list[ShownCitation] = Field(default_factory=list, max_length=MAX_SHOWN, description="bot turns: the articles shown")
 
     @field_validator("text")
     @classmethod
@@ -106,6 +119,7 @@ class CitationOut(BaseModel):
     url: str
     score: float
     current_law: str | None = None
+    items: list[int] = Field(default_factory=list, description="the 项 of the paragraph this citation quotes, when it quotes items")
 
 
 class ChannelOut(BaseModel):
@@ -125,6 +139,9 @@ class AnswerOut(BaseModel):
     suggestions: list[str]
     confidence: float
     corpus_version: str
+    coverage: Literal["full", "partial"] | None = Field(default=None, description="partial: the texts only partly answer it")
+    lang: Literal["zh-Hans", "zh-Hant", "en"] = Field(default="zh-Hans", description="the language of `answer`")
+    steps: list[str] = Field(default_factory=list, description="report answers: what to do now, one step each")
 
 
 class DocOut(BaseModel):
@@ -406,7 +423,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     )
     async def chat(body: ChatRequest) -> Response:
         """The answer to `message`; `history` (earlier turns) resolves follow-ups such as 那学生呢？"""
-        history = [Turn(t.role, t.text) for t in body.history]
+        history = [Turn(t.role, t.text, tuple(Citation(c.doc_id, c.article, c.paragraph, c.item) for c in t.citations)) for t in body.history]
         answer = await respond(body.message, history)
         return Response(answer.body, media_type="application/json")
 

@@ -4,6 +4,7 @@
 export const MAX_MESSAGE = 500;       // characters a visitor can type in one message
 const HISTORY_TURNS = 6;              // earlier turns sent along, so "那学生呢？" can be understood
 const HISTORY_TEXT = 400;             // each earlier turn is trimmed to this length
+const HISTORY_CITATIONS = 8;          // articles a bot turn says it showed (the server bounds it the same)
 const TIMEOUT_MS = 20000;
 const RETRY_AFTER_MAX = 10;           // seconds: never wait longer than this before the one retry, whatever the server says
 const BUSY_TEXT = "现在提问的人较多，请稍等片刻再试。";
@@ -313,7 +314,7 @@ export function createChat(opts) {
     const history = turns
       .filter((t) => t.text.trim())
       .slice(-HISTORY_TURNS)
-      .map((t) => ({ role: t.role, text: t.text.slice(0, HISTORY_TEXT) }));
+      .map((t) => (t.citations ? { role: t.role, text: t.text.slice(0, HISTORY_TEXT), citations: t.citations } : { role: t.role, text: t.text.slice(0, HISTORY_TEXT) }));
     const send = () => fetchJSON("/api/chat", { body: { message, history }, signal: mine.signal });
     try {
       let answer;
@@ -328,7 +329,11 @@ export function createChat(opts) {
       }
       if (mine.signal.aborted) return;
       status.remove();
-      turns.push({ role: "user", text: message }, { role: "bot", text: String(answer.answer || "") });
+      // A bot turn carries the articles it showed, so a follow-up such as "这条是什么意思" means what the person saw.
+      const shown = (Array.isArray(answer.citations) ? answer.citations : [])
+        .slice(0, HISTORY_CITATIONS)
+        .map((c) => ({ doc_id: String(c.doc_id), article: Number(c.article), paragraph: c.paragraph == null ? null : Number(c.paragraph) }));
+      turns.push({ role: "user", text: message }, { role: "bot", text: String(answer.answer || ""), citations: shown });
       addAnswer(answer);
       scrollTo(userNode); // the question and the start of its answer, together
       if (opts.onAnswer) opts.onAnswer(answer);
