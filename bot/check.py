@@ -7,13 +7,19 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from .corpus import CURRENT, Citation, Corpus, CorpusError, Source, load_corpus, read_yaml
+from .corpus import (
+    COMMON_FIELDS, CURRENT, FORMS, INTENT_LABELS, REPORT_STEP_LISTS, RESPONSE_DATA, RESPONSE_FIELDS, STEP_KINDS, Citation, Corpus,
+    CorpusError, Source, key_line, load_corpus, opens_with_verdict, parse_citation, read_yaml, template_fields,
+)
 from .normalize import normalize
 
 AUDIENCES = {"公众", "学生", "教师", "企业", "重点单位", "公务员", "媒体"}
 STATUSES = {CURRENT, "已修订", "已废止"}
 MIN_PHRASINGS, MAX_PHRASINGS = 3, 8
 MAX_ANSWER_CHARS = 160
+MAX_VERDICT_CHARS = 12
+MAX_GIST_CHARS = 40
+MIN_INTENT_PHRASINGS = 20  # a label with fewer examples cannot be learned
 MIN_ENTRIES_PER_ARTICLE = 3
 _QUOTE = re.compile(r"「([^」]*)」")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -125,6 +131,7 @@ def check_faq(corpus: Corpus) -> list[str]:
             out.append(f"{where}: answer is empty")
         elif len(e.answer) > MAX_ANSWER_CHARS:
             out.append(f"{where}: answer has {len(e.answer)} characters; keep it to {MAX_ANSWER_CHARS} or fewer")
+        out += _form_problems(e, where)
         if not e.citations:
             out.append(f"{where}: no citations; every answer must rest on the articles it cites")
         texts = []
@@ -143,6 +150,144 @@ def check_faq(corpus: Corpus) -> list[str]:
     return out
 
 
+def _form_problems(e, where: str) -> list[str]:
+    """The question forms an entry answers, its verdict and its gist (FAQ schema: see corpus/README.md)."""
+    out = []
+    if not e.forms:
+        out.append(f"{where}: form is missing (the question forms it answers: {' '.join(FORMS)})")
+    for form in e.forms:
+        if form not in FORMS:
+            out.append(f"{where}: unknown form {form!r} (use {' '.join(FORMS)})")
+    if e.verdict:
+        if "yesno" not in e.forms:
+            out.append(f"{where}: has a verdict but its form does not include yesno (a verdict answers only a yes/no question)")
+        if len(e.verdict) > MAX_VERDICT_CHARS or not e.verdict.endswith("。"):
+            out.append(f"{where}: verdict {e.verdict!r} must be a short sentence (≤ {MAX_VERDICT_CHARS} characters) ending with 。")
+    if e.answer and opens_with_verdict(e.answer):
+        out.append(f"{where}: answer starts with a yes/no verdict ({e.answer[:6]}…); put it in `verdict:` so an open question gets the body alone")
+    if not e.gist:
+        out.append(f"{where}: gist is missing (one plain sentence for \"说简单点\")")
+    elif len(e.gist) > MAX_GIST_CHARS or "「" in e.gist:
+        out.append(f"{where}: gist must be one plain sentence of at most {MAX_GIST_CHARS} characters, without 「」 quotes")
+    return out
+
+
+def check_responses(corpus: Corpus) -> list[str]:
+    """responses.yaml: every reply present, each using only the fields it is given; the report steps, cue words and
+    citations well formed."""
+    path = corpus.root / "responses.yaml"
+    data = corpus.responses
+    if not data:
+        return []  # reported by the loader
+    lines = {k: data.get("__line__", 1) for k in data}
+    out = []
+
+    def at(key: str) -> str:
+        return f"{path}:{key_line(path, key) or lines.get(key, 1)}"
+
+    for key in data:
+        if not str(key).startswith("__") and key not in RESPONSE_FIELDS and key not in RESPONSE_DATA:
+            out.append(f"{at(key)}: unknown reply {key!r} (known: {', '.join(sorted(RESPONSE_FIELDS))}, {', '.join(RESPONSE_DATA)})")
+    for key, allowed in RESPONSE_FIELDS.items():
+        if not isinstance(data.get(key), str) or not data[key].strip():
+            out.append(f"{path}:1: reply {key!r} is missing or empty")
+            continue
+        out += _template_problems(at(key), key, data[key], COMMON_FIELDS | allowed)
+    steps = data.get("report_steps")
+    if not isinstance(steps, dict):
+        out.append(f"{at('report_steps')}: report_steps must map {', '.join(REPORT_STEP_LISTS)} to lists of steps")
+    else:
+        for kind in REPORT_STEP_LISTS:
+            items = steps.get(kind)
+            if not isinstance(items, list) or not items or not all(isinstance(i, str) and i.strip() for i in items):
+                out.append(f"{at('report_steps')}: report_steps.{kind} must be a non-empty list of steps")
+                continue
+            for i, step in enumerate(items, start=1):
+                out += _template_problems(at("report_steps"), f"report_steps.{kind} step {i}", step, COMMON_FIELDS)
+        for kind in steps:
+            if not str(kind).startswith("__") and kind not in REPORT_STEP_LISTS:
+                out.append(f"{at('report_steps')}: unknown step list {kind!r} (use {', '.join(REPORT_STEP_LISTS)})")
+    cues = data.get("report_kinds") or {}
+    for kind in cues:
+        if not str(kind).startswith("__") and (kind not in STEP_KINDS or kind == "person" or not isinstance(cues[kind], list)):
+            out.append(f"{at('report_kinds')}: report_kinds.{kind}: only online and object take cue words (a list); person is the default")
+    for key in ("report_citations", "self_involved_citations"):
+        if not data.get(key):
+            out.append(f"{at(key)}: {key} must list at least one citation")
+        out += _citation_list_problems(corpus, path, data.get(key) or [])
+    starters = data.get("starter_questions")
+    if not isinstance(starters, list) or len(starters) < 2:
+        out.append(f"{at('starter_questions')}: starter_questions must list at least two questions to offer")
+    return out
+
+
+def _template_problems(where: str, name: str, template: str, allowed: frozenset[str]) -> list[str]:
+    try:
+        used = template_fields(template)
+    except ValueError as exc:
+        return [f"{where}: {name}: broken template ({exc}); write a literal brace as {{{{ or }}}}"]
+    unknown = sorted(used - allowed)
+    return [f"{where}: {name} uses {{{f}}}, which it is not given (it may use {', '.join('{' + a + '}' for a in sorted(allowed))})" for f in unknown]
+
+
+def check_intents(corpus: Corpus) -> list[str]:
+    """intents.yaml: every label present with enough phrasings, each phrasing once in the whole file."""
+    path = corpus.root / "intents.yaml"
+    if not path.exists():
+        return [f"{path}:1: missing: the intent classifier's labelled phrasings must be data in corpus/"]
+    out = []
+    seen: dict[str, str] = {}
+    for label in INTENT_LABELS:
+        phrasings = corpus.intents.get(label, ())
+        if len(phrasings) < MIN_INTENT_PHRASINGS:
+            out.append(f"{path}:1: label {label!r} has {len(phrasings)} phrasing(s); at least {MIN_INTENT_PHRASINGS} are needed to learn it")
+        for text in phrasings:
+            key = _phrasing_key(text)
+            if key in seen:
+                where = "twice under" if seen[key] == label else f"under {seen[key]!r} and"
+                out.append(f"{path}:{_line_of(path, text)}: phrasing {text!r} appears {where} {label!r}")
+            seen.setdefault(key, label)
+    return out
+
+
+def _line_of(path: Path, text: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if text in line:
+            return number
+    return 1
+
+
+def check_subjects(corpus: Corpus) -> list[str]:
+    """subjects.yaml: audience tags known, no word under two subjects."""
+    path = corpus.root / "subjects.yaml"
+    out, owner = [], {}
+    for subject in corpus.subjects:
+        if subject.audience and subject.audience not in AUDIENCES:
+            out.append(f"{path}:{key_line(path, subject.name) or 1}: subject {subject.name}: unknown audience {subject.audience!r}")
+        for word in subject.words:
+            key = normalize(word)
+            if key in owner and owner[key] != subject.name:
+                out.append(f"{path}:{key_line(path, subject.name) or 1}: word {word!r} is listed under {owner[key]} and {subject.name}")
+            owner.setdefault(key, subject.name)
+    return out
+
+
+def check_facts(corpus: Corpus) -> list[str]:
+    """facts.yaml: each fact's article exists and states its value; the statement says that value."""
+    out = []
+    for fact in corpus.facts:
+        where = f"{fact.source}: fact {fact.id}"
+        if problem := _cite_problem(corpus, fact.citation):
+            out.append(f"{where}: {problem}")
+            continue
+        text = corpus.resolve(fact.citation) or ""
+        if not _in_text(fact.values[0], text):
+            out.append(f"{where}: its value {fact.values[0]!r} does not occur in {fact.citation.doc_id} {fact.citation.label}")
+        if fact.values[0] not in fact.statement:
+            out.append(f"{where}: the statement must say the value {fact.values[0]!r}")
+    return out
+
+
 def check_channels(corpus: Corpus) -> list[str]:
     """The reporting channels: a hotline present, their legal source resolvable and current."""
     path = corpus.root / "channels.yaml"
@@ -158,22 +303,15 @@ def check_channels(corpus: Corpus) -> list[str]:
     return out + _citation_list_problems(corpus, path, filter(None, refs))
 
 
-def check_report_citations(corpus: Corpus) -> list[str]:
-    """responses.yaml `report_citations`: every article a report answer cites exists and is current."""
-    path = corpus.root / "responses.yaml"
-    data = read_yaml(path) if path.exists() else {}
-    return _citation_list_problems(corpus, path, (data or {}).get("report_citations") or [])
-
-
 def _citation_list_problems(corpus: Corpus, path: Path, raws) -> list[str]:
     """Citations written as YAML mappings ({doc_id, article, paragraph?, item?}): each must parse and resolve."""
     out = []
     for raw in raws:
         line = raw.get("__line__", 1) if isinstance(raw, dict) else 1
         try:
-            c = Citation(str(raw["doc_id"]), int(raw["article"]), raw.get("paragraph"), raw.get("item"))
-        except (KeyError, TypeError, ValueError):
-            out.append(f"{path}:{line}: a citation needs doc_id and article")
+            c = parse_citation(raw)
+        except ValueError as exc:
+            out.append(f"{path}:{line}: {exc}")
             continue
         if problem := _cite_problem(corpus, c):
             out.append(f"{path}:{line}: {problem}")
@@ -350,7 +488,10 @@ def check_corpus(root: Path | str) -> list[str]:
         *check_documents(corpus),
         *check_faq(corpus),
         *check_channels(corpus),
-        *check_report_citations(corpus),
+        *check_responses(corpus),
+        *check_intents(corpus),
+        *check_subjects(corpus),
+        *check_facts(corpus),
         *check_glossary(corpus),
         *check_crossrefs(corpus),
         *check_quiz(corpus),

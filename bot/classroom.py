@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .corpus import Citation, Corpus, CorpusError, FaqEntry, QuizItem, Source, read_yaml
+from .corpus import Citation, Corpus, CorpusError, FaqEntry, QuizItem, Source, parse_citation, read_yaml
 
 # the audience tags of corpus/README.md, in the order a teacher picks from (check.AUDIENCES is the same set)
 AUDIENCES = ("公众", "学生", "教师", "企业", "重点单位", "公务员", "媒体")
@@ -116,20 +116,11 @@ def _key_lines(text: str) -> list[dict[str, int]]:
 
 
 def _article_ref(raw: Any, default_doc: str) -> Citation:
-    if isinstance(raw, bool):
-        raise ValueError(f"an article is a number or {{article: N, paragraph: P}}, got {raw!r}")
-    if isinstance(raw, int):
-        return Citation(default_doc, raw)
-    if isinstance(raw, dict):
-        unknown = sorted(k for k in raw if not k.startswith("__") and k not in {"doc_id", "article", "paragraph"})
-        if unknown:
-            raise ValueError(f"unknown key(s) {', '.join(unknown)} in an article entry (use doc_id, article, paragraph)")
-        try:
-            paragraph = raw.get("paragraph")
-            return Citation(str(raw.get("doc_id") or default_doc), int(raw["article"]), int(paragraph) if paragraph is not None else None)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"an article entry needs a numeric article (paragraph optional): {raw!r}") from exc
-    raise ValueError(f"an article is a number or {{article: N, paragraph: P}}, got {raw!r}")
+    """A step's article: a number, or {article, paragraph?, doc_id?} (a lesson shows whole 款, never a single 项)."""
+    ref = parse_citation(raw, default_doc=default_doc)
+    if ref.item is not None:
+        raise ValueError(f"a lesson step shows an article or one 款, not an item: {raw.get('item')!r}")
+    return ref
 
 
 def load_lesson(root: Path | str) -> tuple[list[LessonStep], list[str]]:

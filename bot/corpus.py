@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import string
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +20,47 @@ from .numerals import NUMERAL, article_label, cn_to_int, item_label, paragraph_l
 
 DEFAULT_CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 CURRENT = "现行有效"
+# The fixed replies (keys of responses.yaml) and the fields each may use; `bot check-corpus` refuses any other field,
+# so a typo such as {hotlne} is caught before it reaches a visitor. Every reply may use {title}, {hotline}, {website}.
+COMMON_FIELDS = frozenset({"title", "hotline", "website"})
+RESPONSE_FIELDS: dict[str, frozenset[str]] = {
+    "greeting": frozenset(), "thanks": frozenset(), "goodbye": frozenset(), "ack": frozenset(),
+    "out_of_scope": frozenset(), "sensitive": frozenset(),
+    "report_intro": frozenset(), "report_footer": frozenset(), "report_and_answer": frozenset(),
+    "self_involved_intro": frozenset(),
+    "article_lead": frozenset({"source"}), "more_lead": frozenset({"source"}), "partial": frozenset({"asked", "source"}), "partial_nearest": frozenset({"asked"}), "why_purpose": frozenset({"source"}),
+    "lookup_lead": frozenset({"doc_title", "label"}), "plain_words": frozenset(),
+    "lookup_missing": frozenset({"doc_title", "count", "label", "last"}),
+    "old_numbering": frozenset({"old", "new"}),
+    "which_article": frozenset({"labels"}), "nothing_more": frozenset(),
+    "premise_yes": frozenset({"statement"}), "premise_no": frozenset({"statement"}),
+    "part_lead": frozenset({"asked"}),
+    "doc_issuer": frozenset({"doc_title", "issuer", "order_no"}), "doc_order_no": frozenset({"doc_title", "order_no"}),
+    "doc_count": frozenset({"doc_title", "count"}), "doc_effective": frozenset({"doc_title", "effective"}),
+    "doc_current": frozenset({"doc_title", "effective"}), "doc_superseded": frozenset({"doc_title", "current_title"}),
+}
+# The other keys of responses.yaml: lists and mappings rather than texts.
+RESPONSE_DATA = ("report_steps", "report_kinds", "report_citations", "self_involved_citations", "starter_questions")
+STEP_KINDS = ("person", "object", "online")  # report_steps: advice for someone approached, an object found, a request online
+REPORT_STEP_LISTS = (*STEP_KINDS, "self_involved")  # every list report_steps must have
+FORMS = ("yesno", "what", "how", "why", "howmany", "when", "who")  # question forms a FAQ entry can answer
+_VERDICT_OPENER = re.compile(r"^(可能)?(不)?(算|要|需要|有|会|能|可以|属于|是|应当|必须|允许|行)[。，！]")
+
+
+def opens_with_verdict(text: str) -> bool:
+    """Whether a text starts with a bare yes/no verdict (算。/ 要。/ 有。…): a FAQ body must not, so that an open
+    question never gets one."""
+    return bool(_VERDICT_OPENER.match(text))
+
+
+def template_fields(template: str) -> set[str]:
+    """The {fields} a template of responses.yaml uses."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+# What a message can be, as labelled in intents.yaml. The API shows question | report | greeting | out_of_scope:
+# a sensitive message is answered as out of scope (with its own neutral reply), a self-involved one as a report.
+INTENT_LABELS = ("question", "report", "greeting", "out_of_scope", "sensitive", "self_involved")
 
 _HEADING = re.compile(rf"^(?:#+\s*)?第({NUMERAL})(章|节)[\s\u3000]*(.*)$")
 _ARTICLE = re.compile(rf"^第({NUMERAL})条(?:[\s\u3000]+(.*)|$)")
@@ -156,7 +198,11 @@ class Citation:
 
 @dataclass(frozen=True)
 class FaqEntry:
-    """A plain-language answer with the phrasings people use and the articles it rests on."""
+    """A plain-language answer with the phrasings people use and the articles it rests on.
+
+    `answer` is the body, which reads on its own; `verdict` (算。/ 要。…) is given before it only to a yes/no question
+    about the same thing; `forms` are the question forms the entry answers; `gist` is one plain sentence for "说简单点".
+    """
 
     id: str
     topic: str
@@ -166,6 +212,10 @@ class FaqEntry:
     citations: tuple[Citation, ...]
     source: Source = field(compare=False)
     question_lines: tuple[int, ...] = field(default=(), compare=False)
+    forms: tuple[str, ...] = ()
+    verdict: str = ""
+    gist: str = ""
+    english: dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # answer / verdict / gist in English
 
     @property
     def headline(self) -> str:
@@ -181,6 +231,27 @@ class Channel:
     label: str
     value: str
     href: str = ""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Who a question can be about (学生, 企业…): the words people use for it and the FAQ audience tag it matches."""
+
+    name: str
+    audience: str
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A fact people get wrong ("11月1日是全民国家安全教育日吧"): its names, its values, and the article stating it."""
+
+    id: str
+    names: tuple[str, ...]  # the first is used in answers
+    values: tuple[str, ...]  # the first is used in answers
+    statement: str
+    citation: Citation
+    source: Source = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -312,18 +383,30 @@ def parse_articles(doc_id: str, text: str, path: str = "") -> tuple[list[Article
 # ---------------------------------------------------------------- the corpus
 
 
-def _citation(raw: Any) -> Citation:
+CITATION_KEYS = ("doc_id", "article", "paragraph", "item")
+
+
+def parse_citation(raw: Any, default_doc: str | None = None) -> Citation:
+    """The one reader of citations written in YAML: {doc_id, article, paragraph?, item?}, or a bare article number when
+    a default document is given (lesson.yaml). Raises ValueError saying what is wrong."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and default_doc:
+        return Citation(default_doc, raw)
     if not isinstance(raw, dict):
-        raise ValueError(f"a citation must be a mapping with doc_id and article, got {raw!r}")
-    try:
-        return Citation(
-            str(raw["doc_id"]),
-            int(raw["article"]),
-            int(raw["paragraph"]) if raw.get("paragraph") is not None else None,
-            int(raw["item"]) if raw.get("item") is not None else None,
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"a citation needs doc_id and a numeric article (paragraph, item optional): {exc}") from exc
+        shape = "an article is a number or {article: N, paragraph: P}" if default_doc else "a citation must be a mapping with doc_id and article"
+        raise ValueError(f"{shape}, got {raw!r}")
+    unknown = sorted(k for k in raw if not str(k).startswith("__") and k not in CITATION_KEYS)
+    if unknown:
+        raise ValueError(f"unknown key(s) {', '.join(map(str, unknown))} in a citation (use {', '.join(CITATION_KEYS)})")
+    doc_id = raw.get("doc_id") or default_doc
+    numbers = [raw.get(k) for k in CITATION_KEYS[1:]]
+    if not doc_id or raw.get("article") is None or any(isinstance(n, bool) or (n is not None and not str(n).isdigit()) for n in numbers):
+        raise ValueError(f"a citation needs doc_id and a numeric article (paragraph, item optional), got {_plain(raw)}")
+    article, paragraph, item = (int(n) if n is not None else None for n in numbers)
+    return Citation(str(doc_id), article, paragraph, item)
+
+
+def _plain(raw: dict) -> dict:
+    return {k: v for k, v in raw.items() if not str(k).startswith("__")}
 
 
 @dataclass
@@ -341,6 +424,11 @@ class Corpus:
     quiz: list[QuizItem]
     problems: list[str]
     version: str
+    responses: dict[str, Any] = field(default_factory=dict)  # responses.yaml: the bot's fixed wording (not law)
+    intents: dict[str, tuple[str, ...]] = field(default_factory=dict)  # intents.yaml: labelled phrasings
+    subjects: tuple[Subject, ...] = ()
+    facts: tuple[Fact, ...] = ()
+    sensitive: dict[str, tuple[str, ...]] = field(default_factory=dict)  # sensitive.yaml: subjects (all categories), asking
 
     @property
     def primary(self) -> Document:
@@ -434,24 +522,34 @@ def _load_faq(root: Path, problems: list[str]) -> list[FaqEntry]:
                 problems.append(f"{src}: a FAQ entry must be a mapping, got {raw!r}")
                 continue
             try:
-                citations = tuple(_citation(c) for c in raw.get("citations") or [])
+                citations = tuple(parse_citation(c) for c in raw.get("citations") or [])
             except ValueError as exc:
                 problems.append(f"{src}: entry {raw.get('id')!r}: {exc}")
                 citations = ()
             questions = raw.get("questions") or []
+            forms = raw.get("form") or []
             entries.append(
                 FaqEntry(
                     id=str(raw.get("id", "")),
                     topic=str(raw.get("topic", "")),
                     audience=tuple(str(a) for a in raw.get("audience") or []),
                     questions=tuple(str(q).strip() for q in questions),
-                    answer=str(raw.get("answer") or "").strip(),
+                    answer=_text(raw.get("answer")),
                     citations=citations,
                     source=src,
                     question_lines=tuple(raw.get("__lines__", {}).get("questions", [])),
+                    forms=tuple(str(f).strip() for f in (forms if isinstance(forms, list) else [forms])),
+                    verdict=_text(raw.get("verdict")),
+                    gist=_text(raw.get("gist")),
+                    english={k: _text(raw.get(f"{k}_en")) for k in ("answer", "verdict", "gist") if raw.get(f"{k}_en")},
                 )
             )
     return entries
+
+
+def _text(value: Any) -> str:
+    """A text field of the YAML, trimmed ('' when absent)."""
+    return str(value).strip() if value is not None else ""
 
 
 def _load_channels(root: Path, problems: list[str]) -> tuple[list[Channel], dict[str, Any]]:
@@ -478,7 +576,7 @@ def _load_crossrefs(root: Path, problems: list[str]) -> dict[int, CrossRef]:
     refs: dict[int, CrossRef] = {}
     for raw in data.get("map") or []:
         try:
-            new = tuple(_citation({"doc_id": to_doc, **{k: v for k, v in n.items() if not k.startswith("__")}}) for n in raw["new"])
+            new = tuple(parse_citation(n, default_doc=to_doc) for n in raw["new"])
             refs[int(raw["old"])] = CrossRef(int(raw["old"]), new, str(raw.get("note", "")))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             problems.append(f"{path}:{raw.get('__line__', 1) if isinstance(raw, dict) else 1}: bad cross-reference row: {exc}")
@@ -501,7 +599,7 @@ def _load_quiz(root: Path, problems: list[str]) -> list[QuizItem]:
                     options=tuple(str(o) for o in raw["options"]),
                     answer=int(raw["answer"]),
                     explanation=str(raw.get("explanation", "")).strip(),
-                    citation=_citation(raw["citation"]),
+                    citation=parse_citation(raw["citation"]),
                     support=str(raw.get("support", "")).strip(),
                     audience=tuple(str(a) for a in raw.get("audience") or []),
                     source=src,
@@ -518,6 +616,97 @@ def _load_term_table(path: Path) -> dict[str, list[str]]:
     return {str(k): [str(v) for v in (vs or [])] for k, vs in (raw or {}).items() if not str(k).startswith("__")}
 
 
+def _load_responses(root: Path, problems: list[str]) -> dict[str, Any]:
+    path = root / "responses.yaml"
+    if not path.exists():
+        problems.append(f"{path}:1: missing: the bot's fixed replies (greeting, out of scope, report steps…) must be data in corpus/")
+        return {}
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        problems.append(f"{path}:1: responses.yaml must be a mapping of reply names to texts")
+        return {}
+    return data
+
+
+def key_line(path: Path, key: str) -> int | None:
+    """The line of a top-level key in a YAML file, for precise messages."""
+    try:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.startswith(f"{key}:"):
+                return number
+    except OSError:
+        pass
+    return None
+
+
+def _load_intents(root: Path, problems: list[str]) -> dict[str, tuple[str, ...]]:
+    path = root / "intents.yaml"
+    if not path.exists():
+        return {}
+    data = read_yaml(path) or {}
+    if not isinstance(data, dict):
+        problems.append(f"{path}:1: intents.yaml must map each label ({', '.join(INTENT_LABELS)}) to a list of phrasings")
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    for label, phrasings in data.items():
+        if str(label).startswith("__"):
+            continue
+        where = f"{path}:{key_line(path, str(label)) or 1}"
+        if label not in INTENT_LABELS:
+            problems.append(f"{where}: unknown label {label!r}; the labels are {', '.join(INTENT_LABELS)}")
+        elif not isinstance(phrasings, list) or not all(isinstance(p, str) and p.strip() for p in phrasings):
+            problems.append(f"{where}: label {label!r} must be a list of non-empty phrasings")
+        else:
+            out[label] = tuple(p.strip() for p in phrasings)
+    return out
+
+
+def _load_subjects(root: Path, problems: list[str]) -> tuple[Subject, ...]:
+    path = root / "subjects.yaml"
+    if not path.exists():
+        return ()
+    out = []
+    for name, raw in (read_yaml(path) or {}).items():
+        if str(name).startswith("__"):
+            continue
+        if not isinstance(raw, dict) or not isinstance(raw.get("words"), list) or not raw["words"]:
+            problems.append(f"{path}:{raw.get('__line__', 1) if isinstance(raw, dict) else 1}: subject {name!r} needs a list of words")
+            continue
+        out.append(Subject(str(name), _text(raw.get("audience")), tuple(str(w).strip() for w in raw["words"] if str(w).strip())))
+    return tuple(out)
+
+
+def _load_facts(root: Path, problems: list[str]) -> tuple[Fact, ...]:
+    path = root / "facts.yaml"
+    if not path.exists():
+        return ()
+    out = []
+    for raw in read_yaml(path) or []:
+        src = Source(str(path), raw.get("__line__", 1) if isinstance(raw, dict) else 1)
+        try:
+            names, values = [tuple(str(v).strip() for v in raw[key]) for key in ("names", "values")]
+            if not names or not values:
+                raise ValueError("names and values must be non-empty lists")
+            out.append(Fact(str(raw["id"]), names, values, _text(raw["statement"]), parse_citation(raw["citation"]), src))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            problems.append(f"{src}: malformed fact: {exc}")
+    return tuple(out)
+
+
+def _load_sensitive(root: Path, problems: list[str]) -> dict[str, tuple[str, ...]]:
+    path = root / "sensitive.yaml"
+    if not path.exists():
+        return {}
+    data = read_yaml(path) or {}
+    subjects = data.get("subjects") if isinstance(data, dict) else None
+    asking = data.get("asking") if isinstance(data, dict) else None
+    if not isinstance(subjects, dict) or not all(isinstance(v, list) and v for k, v in subjects.items() if not str(k).startswith("__")) or not isinstance(asking, list) or not asking:
+        problems.append(f"{path}:1: sensitive.yaml needs `subjects:` (categories, each a non-empty list of words) and `asking:` (a non-empty list)")
+        return {}
+    words = [str(w).strip() for k, v in subjects.items() if not str(k).startswith("__") for w in v if str(w).strip()]
+    return {"subjects": tuple(words), "asking": tuple(str(w).strip() for w in asking if str(w).strip())}
+
+
 def load_corpus(root: Path | str = DEFAULT_CORPUS_DIR) -> Corpus:
     """Read and parse everything under corpus/."""
     root = Path(root)
@@ -531,4 +720,11 @@ def load_corpus(root: Path | str = DEFAULT_CORPUS_DIR) -> Corpus:
     synonyms = _load_term_table(root / "synonyms.yaml")
     glossary = _load_term_table(root / "glossary-en.yaml")
     quiz = _load_quiz(root, problems)
-    return Corpus(root, documents, faq, channels, channels_source, crossrefs, synonyms, glossary, quiz, problems, corpus_version(root))
+    return Corpus(
+        root, documents, faq, channels, channels_source, crossrefs, synonyms, glossary, quiz, problems, corpus_version(root),
+        responses=_load_responses(root, problems),
+        intents=_load_intents(root, problems),
+        subjects=_load_subjects(root, problems),
+        facts=_load_facts(root, problems),
+        sensitive=_load_sensitive(root, problems),
+    )

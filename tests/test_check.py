@@ -24,7 +24,10 @@ from bot.check import (
     check_faq,
     check_glossary,
     check_quiz,
-    check_report_citations,
+    check_facts,
+    check_intents,
+    check_responses,
+    check_subjects,
 )
 from bot.corpus import Citation, Corpus, CrossRef, load_corpus
 
@@ -301,8 +304,10 @@ def test_measures_article_covered_by_fewer_than_three_entries(corpus_dir):
         "- id: only-one\n"
         "  topic: 总则\n"
         "  audience: [公众]\n"
+        "  form: [what, why]\n"
         "  questions: [办法的目的是什么, 为什么要制定办法, 办法为何出台]\n"
         "  answer: 办法是「为了规范和加强反间谍安全防范工作」制定的。\n"
+        "  gist: 为了做好反间谍安全防范工作。\n"
         "  citations:\n"
         "    - {doc_id: zhejiang-2019, article: 1}\n",
         encoding="utf-8",
@@ -386,7 +391,7 @@ def with_meta(doc_id: str, **meta_changes) -> tuple[Corpus, str]:
 
 
 def test_the_checks_are_clean_on_the_unchanged_corpus():
-    for check in (check_documents, check_faq, check_channels, check_report_citations, check_glossary, check_crossrefs, check_quiz, check_coverage):
+    for check in (check_documents, check_faq, check_channels, check_responses, check_intents, check_subjects, check_facts, check_glossary, check_crossrefs, check_quiz, check_coverage):
         assert check(BASE) == [], check.__name__
 
 
@@ -648,9 +653,83 @@ def test_coverage_counts_an_entry_once_per_article():
 
 def test_report_citation_to_missing_article_is_reported(corpus_dir):
     path = corpus_dir / "responses.yaml"
-    replace_once(path, "{doc_id: zhejiang-2019, article: 19, paragraph: 1}", "{doc_id: zhejiang-2019, article: 99, paragraph: 1}")
-    line = line_of(path, "- {doc_id: zhejiang-2019, article: 99, paragraph: 1}")
+    replace_once(path, "{doc_id: fanjiandiefa-2023, article: 16}", "{doc_id: fanjiandiefa-2023, article: 99}")
+    line = line_of(path, "- {doc_id: fanjiandiefa-2023, article: 99}")
     assert any(d.startswith(f"{path}:{line}:") and "第九十九条" in d for d in check_corpus(corpus_dir))
+
+
+def test_a_typo_in_a_reply_field_is_reported_not_left_for_a_visitor(corpus_dir):
+    path = corpus_dir / "responses.yaml"
+    line = line_starting(path, "goodbye:")
+    replace_once(path, "goodbye: 再见！如果发现可疑情况，请记得拨打{hotline}", "goodbye: 再见！如果发现可疑情况，请记得拨打{hotlne}")
+    assert any(d.startswith(f"{path}:{line}:") and "{hotlne}" in d for d in check_corpus(corpus_dir))
+
+
+def test_a_typo_in_a_report_step_field_is_reported(corpus_dir):
+    path = corpus_dir / "responses.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = next(line for line in text.splitlines() if line.strip().startswith("- ") and "{website}" in line and text.count(line) == 1)
+    replace_once(path, old, old.replace("{website}", "{web_site}"))
+    assert any("responses.yaml" in d and "{web_site}" in d and "report_steps" in d for d in check_corpus(corpus_dir))
+
+
+def test_a_missing_reply_is_reported(corpus_dir):
+    path = corpus_dir / "responses.yaml"
+    data = load_yaml(path)
+    del data["sensitive"]
+    dump_yaml(path, data)
+    assert any("reply 'sensitive' is missing" in d for d in check_corpus(corpus_dir))
+
+
+def test_an_unknown_reply_is_reported(corpus_dir):
+    path = corpus_dir / "responses.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\ngreting: 你好\n", encoding="utf-8")
+    assert any("unknown reply 'greting'" in d for d in check_corpus(corpus_dir))
+
+
+def test_a_misspelt_intent_label_is_reported_not_silently_dropped(corpus_dir):
+    path = corpus_dir / "intents.yaml"
+    line = line_starting(path, "out_of_scope:")
+    replace_once(path, "\nout_of_scope:", "\nout_of_scop:")
+    defects = check_corpus(corpus_dir)
+    assert any(d.startswith(f"{path}:{line}:") and "unknown label 'out_of_scop'" in d for d in defects)
+    assert any("label 'out_of_scope' has 0 phrasing(s)" in d for d in defects)
+
+
+def test_an_intent_phrasing_under_two_labels_is_reported():
+    text = BASE.intents["report"][0]
+    corpus = replace(BASE, intents={**BASE.intents, "question": (*BASE.intents["question"], text)})
+    assert any(repr(text) in d and "'report'" in d and "'question'" in d for d in check_intents(corpus))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda e: e.pop("form"), "form is missing"),
+        (lambda e: e.update(form=["yesno", "whatever"]), "unknown form 'whatever'"),
+        (lambda e: e.update(form=["what"], verdict="算。"), "has a verdict but its form does not include yesno"),
+        (lambda e: e.update(form=["yesno"], verdict="算，只要对方是境外组织就一定算。"), "must be a short sentence"),
+        (lambda e: e.update(answer="算。" + e["answer"]), "answer starts with a yes/no verdict"),
+        (lambda e: e.pop("gist"), "gist is missing"),
+        (lambda e: e.update(gist="「" + e["gist"] + "」"), "without 「」 quotes"),
+    ],
+)
+def test_faq_form_verdict_and_gist_rules(corpus_dir, change, message):
+    path, line = edit_faq_entry(corpus_dir, "m19-how-to-report", change)
+    assert any(d.startswith(f"{path}:{line}:") and message in d for d in check_corpus(corpus_dir))
+
+
+def test_a_fact_whose_value_its_article_does_not_state_is_reported(corpus_dir):
+    path = corpus_dir / "facts.yaml"
+    replace_once(path, "values: [11月1日,", "values: [11月2日,")
+    replace_once(path, "statement: 每年11月1日", "statement: 每年11月2日")
+    assert any("fact campaign-day" in d and "'11月2日' does not occur" in d for d in check_corpus(corpus_dir))
+
+
+def test_a_word_under_two_subjects_is_reported(corpus_dir):
+    path = corpus_dir / "subjects.yaml"
+    replace_once(path, "words: [学生,", "words: [公司, 学生,")
+    assert any("subjects.yaml" in d and "'公司' is listed under" in d for d in check_corpus(corpus_dir))
 
 
 def test_glossary_term_not_in_the_texts():
