@@ -162,16 +162,18 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Metrics on question sets; writes the table to docs/benchmarks.md."""
-    from .evaluate import evaluate, load_set, report_markdown, write_section
+    from .answer import Answerer
+    from .evaluate import SETS, evaluate, load_set, report_markdown, write_section
 
-    sets = [Path(p) for p in args.set] if args.set else [PROJECT_DIR / "eval" / "dev.yaml", PROJECT_DIR / "eval" / "holdout.yaml"]
+    sets = [Path(p) for p in args.set] if args.set else [PROJECT_DIR / "eval" / name for name in SETS if (PROJECT_DIR / "eval" / name).exists()]
     for path in sets:
         if not path.exists():
             raise UserError(f"question set not found: {path}")
     engine = _open_engine(settings)
+    answerer = Answerer(engine)
     results = {}
     for path in sets:
-        res = evaluate(engine, load_set(path))
+        res = evaluate(engine, load_set(path), answerer)
         if not args.show_misses:
             res.pop("misses")
         results[path.name] = res
@@ -216,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="retrieval and intent metrics on question sets", formatter_class=raw,
                        epilog="examples:\n  bot eval\n  bot eval --set eval/dev.yaml --json")
-    p.add_argument("--set", action="append", help="a question set (YAML); repeatable (default: eval/dev.yaml and eval/holdout.yaml)")
+    p.add_argument("--set", action="append", help="a set in eval/ (questions, conversations or hard out-of-scope); repeatable (default: every set in eval/)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--show-misses", action="store_true", help="include the questions answered wrongly (with --json)")
     p.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")

@@ -11,13 +11,16 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .corpus import Corpus, load_corpus, read_yaml
+from .corpus import Corpus, load_corpus
+from .decide import Coverage, Thresholds
 from .encoders import Encoder, EncoderWorker
 from .index import Index, IndexError_, build_index, save_atomically
-from .intent import LABELS, IntentClassifier, Thresholds, decide, features
-from .normalize import Synonyms
+from .intent import LABELS, IntentClassifier, features
+from .normalize import Synonyms, normalize
 from .retrieve import Retrieval, Retriever, Weights
 from .segment import Segmenter
+from .spelling import Speller, build_tables
+from .understand import Understander
 
 
 def make_segmenter(corpus: Corpus, cache_dir: Path | None = None) -> Segmenter:
@@ -27,9 +30,17 @@ def make_segmenter(corpus: Corpus, cache_dir: Path | None = None) -> Segmenter:
 
 def intent_examples(corpus: Corpus) -> list[tuple[str, str]]:
     """(text, label) pairs from corpus/intents.yaml."""
-    path = corpus.root / "intents.yaml"
-    data = read_yaml(path) if path.exists() else {}
-    return [(str(t), label) for label in LABELS for t in (data or {}).get(label) or []]
+    return [(t, label) for label in LABELS for t in corpus.intents.get(label, ())]
+
+
+COMMON_WORDS = 20_000  # everyday words a whole pinyin sentence is read into ("dianhua" → 电话)
+
+
+def speller_terms(corpus: Corpus, segmenter: Segmenter) -> set[str]:
+    """The words typos are corrected towards: the domain's own terms (user dictionary, synonyms, subjects, the English
+    glossary's Chinese terms), not everyday words, so a typo is only ever read as one of those."""
+    terms = set(segmenter.added_words) | {normalize(w) for s in corpus.subjects for w in s.words} | {normalize(t) for t in corpus.glossary}
+    return {t for t in terms if 2 <= len(t) <= 4}
 
 
 @dataclass
@@ -43,6 +54,8 @@ class Engine:
     retriever: Retriever
     classifier: IntentClassifier | None
     thresholds: Thresholds
+    understander: Understander
+    coverage: Coverage
 
     @classmethod
     def open(cls, corpus_dir: Path, index_dir: Path, encoder: Encoder, cache_dir: Path | None = None) -> Engine:
@@ -61,19 +74,23 @@ class Engine:
         segmenter = segmenter or make_segmenter(corpus, cache_dir)
         retriever = Retriever(index, corpus, segmenter, worker, Weights())
         classifier = IntentClassifier.from_arrays(index.extra) if "intent_w" in index.extra else None
-        return cls(corpus, segmenter, worker, index, retriever, classifier, Thresholds())
+        english = {w for variants in corpus.glossary.values() for v in variants for w in normalize(v).split()}
+        speller = Speller(index.extra, segmenter.words, english)
+        vocabulary = set(index.bm25["law"].vocab_dict) | set(index.bm25["faq"].vocab_dict)
+        understander = Understander(corpus, segmenter, speller, vocabulary, retriever.glossary)
+        coverage = Coverage(corpus, index, segmenter)
+        return cls(corpus, segmenter, worker, index, retriever, classifier, Thresholds(), understander, coverage)
 
     def retrieve(self, text: str, mode: str = "hybrid+faq") -> Retrieval:
         """Search for a question."""
         return self.retriever.search(text, mode=mode)
 
-    def intent(self, retrieval: Retrieval) -> tuple[str, dict[str, float]]:
-        """The intent of the question behind a retrieval, with the classifier's probabilities."""
+    def probabilities(self, retrieval: Retrieval) -> dict[str, float]:
+        """The intent classifier's probabilities for the question behind a retrieval (every label present)."""
         if self.classifier is None:
-            probs = {label: float(label == "question") for label in LABELS}
-        else:
-            probs = self.classifier.probabilities(features(retrieval))
-        return decide(probs, retrieval, self.thresholds), probs
+            return {label: float(label == "question") for label in LABELS}
+        probs = self.classifier.probabilities(features(retrieval))
+        return {label: probs.get(label, 0.0) for label in LABELS}
 
     def close(self) -> None:
         """Stop the encoder worker."""
@@ -99,6 +116,7 @@ def build(corpus_dir: Path, index_dir: Path, encoder: Encoder, cache_dir: Path |
     worker = encoder if isinstance(encoder, EncoderWorker) else EncoderWorker(encoder)
     segmenter = make_segmenter(corpus, cache_dir)
     index = build_index(corpus, segmenter, worker, progress=progress)
+    index.extra.update(build_tables(speller_terms(corpus, segmenter), segmenter.common_words(COMMON_WORDS)))
     engine = Engine.assemble(corpus, index, worker, segmenter=segmenter)
     classifier = train_intents(engine)
     if classifier is not None:

@@ -1,38 +1,20 @@
-"""Intent of a message: question, report, greeting or out_of_scope.
+"""The intent classifier: question, report, greeting, out_of_scope, sensitive or self_involved.
 
 A single similarity threshold cannot separate these (unrelated questions reach high cosine scores on
 legal text), so a small softmax classifier combines the question's embedding with retrieval signals
 (dense and BM25 maxima, overlap with the corpus vocabulary). It is trained at `bot build` on the labelled
-phrasings in corpus/intents.yaml and stored with the index; thresholds are calibrated on eval/dev.yaml.
+phrasings in corpus/intents.yaml and stored with the index. What its probabilities mean for an answer is decided in
+decide.py, with thresholds calibrated on eval/dev.yaml.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 import numpy as np
 
-from .normalize import normalize
+from .corpus import INTENT_LABELS as LABELS
 from .retrieve import Retrieval
 
-LABELS = ("question", "report", "greeting", "out_of_scope")
 SIGNALS = ("dense_law_max", "dense_faq_max", "bm25_law_max", "bm25_faq_max", "vocab_overlap", "n_tokens")
-# Someone who says they want to report now is a report whatever else the message asks (header rule of intents.yaml).
-_REPORT_NOW = re.compile(r"(现在|马上|立刻|立即|这就)(就)?(要|想)(去)?(举报|报案)|^我要(举报|报案)")
-_THANKS = re.compile(r"谢|thank", re.I)  # a greeting that thanks, or says goodbye, gets its own reply
-_GOODBYE = re.compile(r"再见|拜拜|回头见|\bbye\b|goodbye", re.I)
-_GREETING = re.compile(r"^(你好|您好|嗨|哈喽|hello|hi|hey|在吗|在不在|早上好|下午好|晚上好|谢谢|多谢|感谢|再见|拜拜|bye|thanks?)[呀啊吗呢!！。.～~ ]*$", re.I)
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Decision thresholds on the classifier's probabilities (calibrated on eval/dev.yaml)."""
-
-    report: float = 0.45  # below an even split: a missed report costs more than a report answer to a question
-    out_of_scope: float = 0.6
-    greeting: float = 0.5
-    faq_keeps_in_scope: float = 0.92  # a FAQ phrasing this similar overrides an out_of_scope vote
 
 
 def features(retrieval: Retrieval) -> np.ndarray:
@@ -86,23 +68,3 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     logits = np.atleast_2d(logits)
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
-
-
-def greeting_kind(text: str) -> str:
-    """Which reply a greeting gets (a key of responses.yaml): thanks, goodbye, or the plain greeting."""
-    return "thanks" if _THANKS.search(text) else "goodbye" if _GOODBYE.search(text) else "greeting"
-
-
-def decide(probs: dict[str, float], retrieval: Retrieval, thresholds: Thresholds) -> str:
-    """The intent, from classifier probabilities and the retrieval signals."""
-    text = retrieval.query.strip()
-    if _GREETING.match(text) or (probs["greeting"] >= thresholds.greeting and len(text) <= 12):
-        return "greeting"
-    if _REPORT_NOW.search(normalize(text)) or probs["report"] >= thresholds.report or max(probs, key=probs.get) == "report":  # report wins ties with doubt
-        return "report"
-    if probs["out_of_scope"] >= thresholds.out_of_scope:
-        if retrieval.signals.get("dense_faq_max", 0.0) < thresholds.faq_keeps_in_scope:
-            return "out_of_scope"
-    if not retrieval.tokens and probs["question"] < 0.5:
-        return "out_of_scope"  # nothing searchable (emoji, symbols): say what the bot can do
-    return "question"

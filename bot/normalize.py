@@ -28,10 +28,25 @@ def strip_control(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+@lru_cache(maxsize=1)
+def _s2t() -> opencc.OpenCC:
+    return opencc.OpenCC("s2t")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters → Simplified (OpenCC t2s); nothing else changes."""
+    return _t2s().convert(text)
+
+
+def to_traditional(text: str) -> str:
+    """Simplified characters → Traditional (OpenCC s2t), for answering a question typed in Traditional."""
+    return _s2t().convert(text)
+
+
 def normalize(text: str) -> str:
     """Canonical form used for matching: simplified, half-width, lower-case, single spaces."""
     text = unicodedata.normalize("NFKC", strip_control(text))
-    text = _t2s().convert(text)
+    text = to_simplified(text)
     return _SPACE.sub(" ", text).strip().lower()
 
 

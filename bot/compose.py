@@ -1,0 +1,520 @@
+"""Composing the answer object of SPEC.md from decisions: the words (from the FAQ and corpus/responses.yaml, never
+from code), the verbatim citations, the reporting channels, suggestions, and the asker's language and script.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from .corpus import STEP_KINDS, Citation, Corpus, Document, FaqEntry
+from .decide import Decision
+from .normalize import to_traditional
+from .numerals import article_label, item_label, paragraph_label
+from .retrieve import ArticleHit, FaqHit
+from .understand import ArticleRef, Understanding
+
+# Two FAQ answers sharing this share of their character pairs say the same thing (m19-anonymous / n-report-anonymous
+# 0.64, m21-leak-secret / n-leak-cj-secret 0.88); different questions on one article stay below it.
+TWIN_ANSWERS = 0.6
+MAX_REPORT_CITATIONS = 3
+MAX_CITATIONS = 5
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
+_QUESTION_TAIL = re.compile(r"[吗呢吧啊呀么嘛？?。!！，,\s]+$")
+_QUESTION_HEAD = re.compile(r"^(请问|我想问(一下)?|想问(一下)?|那么?|还有|另外|麻烦问一下)[，,\s]*")
+
+
+@dataclass(frozen=True)
+class CitationView:
+    """A citation as the API shows it: verbatim text and a link to the article page."""
+
+    doc_id: str
+    title: str
+    article: int
+    label: str
+    paragraph: int | None
+    text: str
+    url: str
+    score: float
+    current_law: str | None = None  # for texts citing the 2014 numbering: the 2023 counterpart
+    items: tuple[int, ...] = ()  # the 项 quoted (with their 款's lead sentence)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer object of SPEC.md."""
+
+    intent: str
+    answer: str
+    citations: list[CitationView]
+    channels: list[dict]
+    suggestions: list[str]
+    confidence: float
+    corpus_version: str
+    coverage: str | None = None  # partial: the texts only partly answer the question
+    lang: str = "zh-Hans"
+    steps: tuple[str, ...] = ()  # report answers: what to do now, one step each
+    source: str = field(default="", compare=False)  # faq:<id> | articles | partial | report | … (for metrics, not shown)
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (without the internal source tag)."""
+        data = asdict(self)
+        data.pop("source")
+        return data
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The answer to one question of a message, before the parts are joined and the language applied."""
+
+    intent: str
+    text: str
+    citations: tuple[CitationView, ...] = ()
+    steps: tuple[str, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    confidence: float = 0.0
+    coverage: str | None = None
+    source: str = ""
+    entry_id: str | None = None
+
+
+class Composer:
+    """Writes answers for one corpus."""
+
+    def __init__(self, corpus: Corpus):
+        self.corpus = corpus
+        self.responses = corpus.responses
+        primary = corpus.primary
+        hotline = next((c for c in corpus.channels if c.kind == "hotline"), None)
+        website = next((c for c in corpus.channels if c.kind == "website"), None)
+        self._fill = {
+            "title": primary.title,
+            "hotline": f"{hotline.label}{hotline.value}" if hotline else "",
+            "website": f"{website.label}{website.value}" if website else "",
+        }
+        self.channels = [asdict(c) for c in corpus.channels]
+        self.starters = tuple(str(q) for q in self.responses.get("starter_questions") or [])
+        self._citing: dict[tuple[str, int], list[FaqEntry]] = {}
+        self._resting_on: dict[tuple[str, int], list[FaqEntry]] = {}
+        for entry in corpus.faq:
+            for key in dict.fromkeys((c.doc_id, c.article) for c in entry.citations):
+                self._citing.setdefault(key, []).append(entry)
+            if entry.citations:
+                self._resting_on.setdefault((entry.citations[0].doc_id, entry.citations[0].article), []).append(entry)
+        self._twins = _twins(corpus.faq)
+        self._report_citations = tuple(self.cite(c) for c in _citations(self.responses.get("report_citations")))
+        self._self_involved_citations = tuple(self.cite(c) for c in _citations(self.responses.get("self_involved_citations")))
+        self._purpose = self.cite(Citation(primary.doc_id, 1))
+        cues = self.responses.get("report_kinds") or {}
+        self._report_cues = {kind: [str(w).lower() for w in cues.get(kind) or []] for kind in STEP_KINDS}
+
+    # ------------------------------------------------------------ wording
+
+    def text(self, key: str, **extra) -> str:
+        """A fixed reply from responses.yaml with its fields filled."""
+        template = _CJK_GAP.sub("", str(self.responses.get(key, "")))  # YAML folding puts spaces between lines
+        return template.format(**self._fill, **extra).strip()
+
+    def steps(self, kind: str) -> tuple[str, ...]:
+        """The report steps for a kind of situation (person, object, online)."""
+        steps = (self.responses.get("report_steps") or {}).get(kind) or []
+        return tuple(_CJK_GAP.sub("", str(s)).format(**self._fill).strip() for s in steps)
+
+    # ------------------------------------------------------------ citations
+
+    def cite(self, c: Citation, score: float = 1.0) -> CitationView | None:
+        """The verbatim text a citation points at, as shown; a 项 comes with its 款's lead sentence, which often
+        holds what the item means (the penalty of 反间谍法第六十条 is in the lead, not in the items)."""
+        doc = self.corpus.documents.get(c.doc_id)
+        art = doc.article(c.article) if doc else None
+        if doc is None or art is None or not doc.is_current:
+            return None
+        items: tuple[int, ...] = ()
+        if c.paragraph is None:
+            text = art.text
+        else:
+            para = art.paragraph(c.paragraph)
+            if para is None:
+                return None
+            if c.item is not None and 1 <= c.item <= len(para.items):
+                items = (c.item,)
+                text = "\n".join(x for x in (para.lead, para.items[c.item - 1]) if x)
+            else:
+                text = para.text
+        notes = [
+            self.text("old_numbering", old=article_label(old), new="、".join(n.label for n in ref.new))
+            for old, ref in self.corpus.current_counterparts(c.doc_id, c.article)
+        ]
+        return CitationView(
+            doc_id=c.doc_id, title=doc.title, article=c.article, label=article_label(c.article), paragraph=c.paragraph,
+            text=text, url=f"/docs/{c.doc_id}/{c.article}", score=round(float(score), 4), current_law=" ".join(notes) or None,
+            items=items,
+        )
+
+    def ordered(self, views, limit: int = MAX_CITATIONS) -> tuple[CitationView, ...]:
+        """Drop unresolvable and repeated citations (a 款 or 项 of something already quoted whole, too), join two 项 of
+        one 款 into one quote; primary document first, otherwise in the given order."""
+        out: list[CitationView] = []
+        for v in views:
+            if v is None:
+                continue
+            same = next((i for i, o in enumerate(out) if (o.doc_id, o.article) == (v.doc_id, v.article)), None)
+            if same is None:
+                out.append(v)
+                continue
+            o = out[same]
+            if o.paragraph is None or (o.paragraph == v.paragraph and not o.items):
+                continue  # already quoted whole
+            if v.paragraph is None or (o.paragraph == v.paragraph and not v.items):
+                out[same] = v  # the wider quote replaces the narrower one
+            elif o.paragraph == v.paragraph:
+                out[same] = self._with_items(o, tuple(sorted(set(o.items) | set(v.items))))
+            elif all((x.doc_id, x.article, x.paragraph) != (v.doc_id, v.article, v.paragraph) for x in out):
+                out.append(v)
+        primary = self.corpus.primary.doc_id
+        return tuple(sorted(out, key=lambda v: v.doc_id != primary)[:limit])
+
+    def _with_items(self, view: CitationView, items: tuple[int, ...]) -> CitationView:
+        para = self.corpus.article(view.doc_id, view.article).paragraph(view.paragraph)
+        text = "\n".join(x for x in (para.lead, *(para.items[i - 1] for i in items)) if x)
+        return CitationView(**{**asdict(view), "text": text, "items": items})
+
+    # ------------------------------------------------------------ suggestions
+
+    def suggest(self, faq_hits, answered: str | None = None, n: int = 3, lang: str = "zh-Hans") -> tuple[str, ...]:
+        """Related FAQ questions to tap: never the entry just answered, nor a twin of it or of another suggestion."""
+        out: list[str] = []
+        skip = {answered, *self._twins.get(answered, ())}
+        for hit in faq_hits:
+            entry = self.corpus.faq_by_id.get(hit.entry_id)
+            if entry is None or entry.id in skip:
+                continue
+            headline = headline_for(entry, lang)
+            if headline in out:
+                continue
+            out.append(headline)
+            skip |= {entry.id, *self._twins.get(entry.id, ())}
+            if len(out) >= n:
+                break
+        for q in self.starters:  # never fewer than two taps to offer
+            if len(out) >= 2:
+                break
+            if q not in out:
+                out.append(q)
+        return tuple(out[:4])
+
+    def related_to(self, doc_id: str, article: int, exclude: str | None = None) -> tuple[str, ...]:
+        """Questions the FAQ answers from an article."""
+        related = [e.headline for e in self._citing.get((doc_id, article), []) if e.id != exclude]
+        return tuple(related[:3]) or self.starters[:3]
+
+    def explainer(self, doc_id: str, article: int, paragraph: int | None = None) -> FaqEntry | None:
+        """The FAQ entry that rests first on an article (on that 款, when one is asked for): its plain explanation.
+        For a whole article, one resting on that article alone is preferred (a wider entry answers a narrower question)."""
+        firsts = self._resting_on.get((doc_id, article), [])
+        if paragraph is None:
+            alone = (e for e in firsts if all((c.doc_id, c.article) == (doc_id, article) for c in e.citations))
+            return next(alone, next(iter(firsts), None))
+        return next((e for e in firsts if e.citations[0].paragraph == paragraph), next(iter(firsts), None))
+
+    def entry_in(self, answers: tuple[str, ...]) -> FaqEntry | None:
+        """The FAQ entry whose answer the most recent earlier answer that gave one did (the page sends the texts back)."""
+        for text in reversed(answers):
+            entry = next((e for e in self.corpus.faq if e.answer and e.answer[:40] in text), None)
+            if entry is not None:
+                return entry
+        return None
+
+    # ------------------------------------------------------------ replies, one per kind of decision
+
+    def faq_reply(self, d: Decision) -> Reply:
+        """A FAQ entry's answer: its verdict only for a yes/no question about the same thing; the top-ranked article leads."""
+        entry = d.faq
+        top = d.articles[0].key if d.articles else None
+        citations = sorted(entry.citations, key=lambda c: (c.doc_id, c.article) != top)
+        text = f"{entry.verdict}{entry.answer}" if d.verdict else entry.answer
+        views = self.ordered([self.cite(c, d.confidence) for c in citations])
+        faq_hits = d.retrieval.faq if d.retrieval else ()
+        return Reply("question", text, views, suggestions=self.suggest(faq_hits, entry.id), confidence=d.confidence, source=f"faq:{entry.id}", entry_id=entry.id)
+
+    def articles_reply(self, d: Decision, lead: str = "article_lead") -> Reply:
+        """No FAQ entry fits, but an article covers the question: quote it, with its plain explanation when there is one."""
+        views = self.ordered([self.cite(Citation(h.doc_id, h.article, h.paragraph or None), h.score) for h in d.articles])
+        text = self.text(lead, source=_source(views))
+        if views and (entry := self.explainer(views[0].doc_id, views[0].article)) and entry.gist:
+            text += "\n" + self.text("plain_words") + entry.gist
+        faq_hits = d.retrieval.faq if d.retrieval else ()
+        return Reply("question", text, views, suggestions=self.suggest(faq_hits), confidence=d.confidence, source="articles")
+
+    def partial_reply(self, d: Decision) -> Reply:
+        """The texts do not directly answer it: say so, then what comes nearest (the closest FAQ entry's answer, or the
+        closest article), not as if it answered."""
+        faq_hits = d.retrieval.faq if d.retrieval else ()
+        if d.faq is not None:
+            views = self.ordered([self.cite(c, d.confidence) for c in d.faq.citations])
+            text = self.text("partial_nearest", asked=asked(d.part.text)) + d.faq.answer
+            return Reply("question", text, views, suggestions=self.suggest(faq_hits, d.faq.id), confidence=d.confidence, coverage="partial", source=f"partial:{d.faq.id}", entry_id=d.faq.id)
+        views = self.ordered([self.cite(Citation(h.doc_id, h.article, h.paragraph or None), h.score) for h in d.articles[:1]])
+        text = self.text("partial", asked=asked(d.part.text), source=_source(views))
+        return Reply("question", text, views, suggestions=self.suggest(faq_hits), confidence=d.confidence, coverage="partial", source="partial")
+
+    def why_reply(self, d: Decision, shown: tuple[Citation, ...]) -> Reply:
+        """"为什么" when no entry explains why: the texts do not give reasons article by article; the measures' purpose
+        (第一条) and what was shown."""
+        views = self.ordered([self._purpose, *(self.cite(c) for c in shown[:1])])
+        text = self.text("why_purpose", source=_source(views))
+        return Reply("question", text, views, suggestions=self.starters[:3], confidence=d.confidence, coverage="partial", source="why")
+
+    def out_of_scope_reply(self, confidence: float = 0.0) -> Reply:
+        return Reply("out_of_scope", self.text("out_of_scope"), suggestions=self.starters[:3], confidence=confidence, source="out_of_scope")
+
+    def sensitive_reply(self, confidence: float = 0.0) -> Reply:
+        """One neutral reply: what the bot is for; no verdict on anything."""
+        return Reply("out_of_scope", self.text("sensitive"), suggestions=self.starters[:3], confidence=confidence, source="sensitive")
+
+    def greeting_reply(self, kind: str, confidence: float = 1.0) -> Reply:
+        text = self.text(kind) or self.text("greeting")
+        return Reply("greeting", text, suggestions=self.starters[:4], confidence=confidence, source=kind)
+
+    def report_reply(self, d: Decision, message: str) -> Reply:
+        """What to do now, as steps that fit the situation; the reporting article; a FAQ answer when one fits closely."""
+        kind = self.report_kind(message)
+        steps = self.steps(kind)
+        text = "\n".join((self.text("report_intro"), *steps, self.text("report_footer")))
+        cites = list(self._report_citations)
+        answered = None
+        faq_hits = d.retrieval.faq if d.retrieval else ()
+        if d.faq is not None:
+            text += "\n" + self.text("report_and_answer") + d.faq.answer
+            cites = [cites[0], *(self.cite(c, d.confidence) for c in d.faq.citations), *cites[1:]]
+            answered = d.faq.id
+        views = self.ordered(cites, limit=MAX_REPORT_CITATIONS)
+        source = f"report+faq:{answered}" if answered else f"report:{kind}"
+        return Reply("report", text, views, steps, self.suggest(faq_hits, answered), d.confidence, source=source, entry_id=answered)
+
+    def self_involved_reply(self, d: Decision) -> Reply:
+        """Someone who did something: the law's way back (反间谍法第五十五条) first, calmly, then how to come forward."""
+        steps = self.steps("self_involved")
+        text = "\n".join((self.text("self_involved_intro"), *steps, self.text("report_footer")))
+        views = self.ordered(self._self_involved_citations, limit=MAX_REPORT_CITATIONS)
+        faq_hits = d.retrieval.faq if d.retrieval else ()
+        # "我会坐牢吗" is a question about their situation; "我已经把照片发给他了" tells one, to act on
+        intent = "question" if d.part.form != "none" else "report"
+        return Reply(intent, text, views, steps, self.suggest(faq_hits), d.confidence, source="self_involved")
+
+    def report_kind(self, message: str) -> str:
+        """person, object or online: which advice fits (cue words in responses.yaml `report_kinds`)."""
+        lowered = message.lower()
+        for kind in ("online", "object"):
+            if any(cue in lowered for cue in self._report_cues.get(kind, ())):
+                return kind
+        return "person"
+
+    def premise_reply(self, d: Decision) -> Reply:
+        """是 or 不是 for a fact asked about with a value, and the fact(s) with their articles."""
+        fact, value = d.part.premise
+        if any(v in value or value in v for v in fact.values):
+            text, facts = self.text("premise_yes", statement=fact.statement), [fact]
+        else:
+            other = next((f for f in self.corpus.facts if f is not fact and any(v in value or value in v for v in f.values)), None)
+            facts = [fact, other] if other else [fact]
+            text = self.text("premise_no", statement="".join(f.statement for f in facts))
+        views = self.ordered([self.cite(f.citation) for f in facts])
+        return Reply("question", text, views, suggestions=self.starters[:3], confidence=1.0, source=f"premise:{fact.id}")
+
+    def lookup_reply(self, ref: ArticleRef) -> Reply:
+        """"第九条是什么": that article verbatim, with its plain explanation."""
+        doc = self.corpus.documents[ref.doc_id]
+        art = doc.article(ref.number)
+        if art is None or (ref.paragraph is not None and art.paragraph(ref.paragraph) is None):
+            label = ref.written  # as asked: 第0条 and 第99999条 have no numeral to write them with
+            if 1 <= ref.number <= 9999 and (ref.paragraph is None or 1 <= ref.paragraph <= 99):
+                label = article_label(ref.number) + (paragraph_label(ref.paragraph) if ref.paragraph is not None else "")
+            text = self.text("lookup_missing", doc_title=doc.title, count=len(doc.articles), label=label, last=article_label(len(doc.articles))[1:-1])
+            return Reply("question", text, suggestions=self.starters[:3], confidence=1.0, source="lookup-missing")
+        return self._explain(Citation(ref.doc_id, ref.number, ref.paragraph), source="lookup")
+
+    def _explain(self, c: Citation, source: str, simpler: bool = False) -> Reply:
+        """An article quoted, with the plain words of the FAQ entry resting on it (its one-sentence gist when simpler)."""
+        doc = self.corpus.documents[c.doc_id]
+        art = doc.article(c.article)
+        label = art.label + (art.paragraph(c.paragraph).label if c.paragraph and art.paragraph(c.paragraph) else "")
+        entry = self.explainer(c.doc_id, c.article, c.paragraph)
+        text = self.text("lookup_lead", doc_title=doc.title, label=label)
+        if entry:
+            plain = entry.gist if simpler and entry.gist else entry.answer
+            text += "\n" + self.text("plain_words") + plain
+        view = self.cite(Citation(c.doc_id, c.article, c.paragraph))
+        return Reply("question", text, self.ordered([view]), suggestions=self.related_to(c.doc_id, c.article, entry.id if entry else None), confidence=1.0, source=source)
+
+    def this_article_reply(self, shown: tuple[Citation, ...]) -> Reply:
+        """"这条是什么意思": the article the previous answer showed first, explained."""
+        first = shown[0]
+        return self._explain(Citation(first.doc_id, first.article, first.paragraph), source="this-article")
+
+    def which_article_reply(self, shown: tuple[Citation, ...]) -> Reply:
+        """"具体是哪一条": the articles the previous answer showed, named and quoted again."""
+        views = self.ordered([self.cite(c) for c in shown])
+        labels = "、".join(f"《{v.title}》{v.label}{paragraph_label(v.paragraph) if v.paragraph else ''}" for v in views)
+        return Reply("question", self.text("which_article", labels=labels), views, suggestions=self.starters[:3], confidence=1.0, source="which-article")
+
+    def simpler_reply(self, shown: tuple[Citation, ...], answers: tuple[str, ...]) -> Reply:
+        """"说简单点": the one-sentence gist of what was answered, with the same first article."""
+        entry = self.entry_in(answers)
+        if entry is not None and entry.gist:
+            views = self.ordered([self.cite(c) for c in entry.citations[:2]])
+            return Reply("question", self.text("plain_words") + entry.gist, views, suggestions=self.related_to(entry.citations[0].doc_id, entry.citations[0].article, entry.id), confidence=1.0, source=f"simpler:{entry.id}", entry_id=entry.id)
+        first = shown[0]
+        return self._explain(Citation(first.doc_id, first.article, first.paragraph), source="simpler", simpler=True)
+
+    def nothing_more_reply(self, faq_hits) -> Reply:
+        return Reply("question", self.text("nothing_more"), suggestions=self.suggest(faq_hits), confidence=1.0, source="nothing-more")
+
+    def doc_fact_reply(self, doc_id: str, fact: str) -> Reply:
+        """Who issued a document, its order number, article count, status or date in force: from its metadata."""
+        doc = self.corpus.documents[doc_id]
+        meta = doc.meta
+        title = doc.title
+        effective = _date_cn(doc.effective)
+        if fact == "issuer":
+            text = self.text("doc_issuer", doc_title=title, issuer=meta.get("issuing_body", ""), order_no=meta.get("order_no", ""))
+        elif fact == "order_no":
+            text = self.text("doc_order_no", doc_title=title, order_no=meta.get("order_no", ""))
+        elif fact == "count":
+            text = self.text("doc_count", doc_title=title, count=len(doc.articles))
+        elif fact == "status" and not doc.is_current:
+            current = self.corpus.documents.get(str(meta.get("superseded_by", "")))
+            text = self.text("doc_superseded", doc_title=title, current_title=current.title if current else "")
+        elif fact == "status":
+            text = self.text("doc_current", doc_title=title, effective=effective)
+        else:
+            text = self.text("doc_effective", doc_title=title, effective=effective)
+        views = self.ordered([self.cite(c) for c in _fact_citations(doc, fact)])
+        return Reply("question", text, views, suggestions=self.starters[:3], confidence=1.0, source=f"doc:{fact}")
+
+    # ------------------------------------------------------------ the whole answer
+
+    def finish(self, replies: list[tuple[str, Reply]], u: Understanding) -> Answer:
+        """Join the replies to the parts of a message (report first), add the channels, answer in the asker's script."""
+        if len(replies) == 1:
+            reply = replies[0][1]
+            text, views, steps = reply.text, reply.citations, reply.steps
+        else:
+            ordered = sorted(replies, key=lambda pr: pr[1].intent != "report")
+            seen_sources: set[str] = set()
+            blocks, all_views, steps = [], [], ()
+            for asked_text, reply in ordered:
+                if reply.source in seen_sources:
+                    continue  # two questions answered by the same entry: once is enough
+                seen_sources.add(reply.source)
+                blocks.append(reply.text if reply.intent == "report" else self.text("part_lead", asked=asked(asked_text)) + reply.text)
+                all_views.append(reply.citations)
+                steps = steps or reply.steps
+            text = "\n\n".join(blocks)
+            views = self.ordered([v for group in _interleave(all_views) for v in group])
+            reply = ordered[0][1]
+        notes = [v.current_law for v in views if v.current_law]
+        if notes:
+            text = text + "\n" + "\n".join(dict.fromkeys(notes))
+        intents = [r.intent for _, r in replies]
+        intent = "report" if "report" in intents else intents[0]
+        coverage = "partial" if any(r.coverage == "partial" for _, r in replies) else ("full" if intent == "question" else None)
+        suggestions = list(reply.suggestions)
+        lang = u.lang
+        if lang == "zh-Hant":
+            text, suggestions, steps = to_traditional(text), [to_traditional(s) for s in suggestions], tuple(to_traditional(s) for s in steps)
+        elif lang == "en":
+            lang = "zh-Hans"  # English wording is not written yet: the answer stays Chinese and says so by its lang
+        source = "+".join(r.source for _, r in replies)
+        confidence = min(r.confidence for _, r in replies)
+        return Answer(intent, text, list(views), self.channels, suggestions, round(float(confidence), 3), self.corpus.version,
+                      coverage=coverage, lang=lang, steps=tuple(steps), source=source)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def headline_for(entry: FaqEntry, lang: str) -> str:
+    """The phrasing to offer as a tappable suggestion, in the asker's language."""
+    if lang == "en":
+        return next((q for q in entry.questions if q.isascii()), entry.headline)
+    return entry.headline
+
+
+def asked(text: str) -> str:
+    """A question as quoted back to the asker: without 请问 / 吗 / the question mark."""
+    return _QUESTION_TAIL.sub("", _QUESTION_HEAD.sub("", text.strip())) or text.strip()
+
+
+def _source(views) -> str:
+    """《办法》第十二条 – how an answer names the article it quotes."""
+    if not views:
+        return ""
+    v = views[0]
+    return f"《{v.title}》{v.label}" + (paragraph_label(v.paragraph) if v.paragraph else "") + (item_label(v.items[0]) if v.items else "")
+
+
+def _date_cn(date: str) -> str:
+    """2019-09-01 → 2019年9月1日."""
+    try:
+        y, m, d = (int(x) for x in date.split("-"))
+    except ValueError:
+        return date
+    return f"{y}年{m}月{d}日"
+
+
+_IN_FORCE = re.compile(r"自.{4,16}起施行")
+
+
+def _fact_citations(doc: Document, fact: str) -> list[Citation]:
+    """The article stating a document's date in force (本办法自…起施行), for the facts that rest on it."""
+    if fact not in ("effective", "status"):
+        return []
+    art = next((a for a in reversed(doc.articles) if _IN_FORCE.search(a.text)), None)
+    return [Citation(doc.doc_id, art.number)] if art else []
+
+
+def _citations(raws) -> list[Citation]:
+    from .corpus import parse_citation
+
+    out = []
+    for raw in raws or []:
+        try:
+            out.append(parse_citation(raw))
+        except ValueError:
+            continue  # reported by `bot check-corpus`
+    return out
+
+
+def _interleave(groups: list[tuple[CitationView, ...]]) -> list[tuple[CitationView, ...]]:
+    """The first citation of every part, then the second of every part…: each part keeps its main article."""
+    out = []
+    for i in range(max((len(g) for g in groups), default=0)):
+        out.append(tuple(g[i] for g in groups if i < len(g)))
+    return out
+
+
+def _twins(entries) -> dict[str, set[str]]:
+    """FAQ entries that say the same thing: they share a cited article and most of their answer's wording (the FAQ
+    grew in parts: 能匿名举报吗 and 可以匿名举报吗 are two entries). Suggesting one after the other repeats an answer."""
+    grams = {e.id: _char_pairs(e.answer) for e in entries}
+    articles = {e.id: {(c.doc_id, c.article) for c in e.citations} for e in entries}
+    twins: dict[str, set[str]] = {}
+    for i, a in enumerate(entries):
+        for b in entries[i + 1 :]:
+            if articles[a.id] & articles[b.id] and _overlap(grams[a.id], grams[b.id]) >= TWIN_ANSWERS:
+                twins.setdefault(a.id, set()).add(b.id)
+                twins.setdefault(b.id, set()).add(a.id)
+    return twins
+
+
+def _char_pairs(text: str) -> set[str]:
+    letters = re.sub(r"\W", "", text)
+    return {letters[i : i + 2] for i in range(len(letters) - 1)}
+
+
+def _overlap(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+__all__ = ["Answer", "ArticleHit", "CitationView", "Composer", "FaqHit", "Reply"]

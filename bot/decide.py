@@ -1,0 +1,312 @@
+"""Deciding what a question gets: its intent, and whether what was found actually covers it.
+
+Three outcomes for a question, not two: an answer, a partial answer ("the texts do not directly say X; the closest
+is…"), or out of scope. The coverage signal: the share of the question's focus terms (IDF-weighted) that the best
+candidate's own text contains (a FAQ entry's phrasings, answer and cited articles; or an article's text). A phrasing
+that shares two words with an article is no longer enough: the words that make the question specific must be there.
+Thresholds are calibrated on eval/dev.yaml and checked on the holdout and hard out-of-scope sets (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from .corpus import Corpus, FaqEntry
+from .index import Index
+from .normalize import normalize
+from .retrieve import ArticleHit, FaqHit, Retrieval
+from .segment import Segmenter
+from .understand import OPEN_FORMS, Part, Understanding
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decision thresholds (calibrated on eval/dev.yaml; see docs/benchmarks.md)."""
+
+    report: float = 0.45  # below an even split: a missed report costs more than a report answer to a question
+    out_of_scope: float = 0.6
+    sensitive: float = 0.6  # and the most likely label: a question that merely names a place or a policy is not
+    sensitive_sure: float = 0.9  # for a message very like an FAQ phrasing
+    self_involved: float = 0.5
+    faq_similarity: float = 0.86  # below this a FAQ phrasing is not close enough to answer with its entry
+    faq_very_close: float = 0.93  # a phrasing this close answers whatever the coverage (paraphrases share few words)
+    faq_keeps_in_scope: float = 0.92  # a FAQ phrasing this close overrides an out_of_scope vote
+    covered: float = 0.6  # share of the focus a candidate must contain to answer
+    partly_covered: float = 0.3  # below this the closest article is unrelated: out of scope, not a partial answer
+    article_similarity: float = 0.84  # an article answers on its own only from this similarity up
+    report_faq: float = 0.92  # a report answer also gives a FAQ answer this close to the message
+
+
+@dataclass(frozen=True)
+class Answerability:
+    """Whether a FAQ entry answers a question, from how close its phrasing is (sim), how much of the question's focus
+    its text contains (coverage; None for a question with no Chinese terms to judge by), and the classifier's P(question).
+    A logistic score, fitted on eval/dev.yaml and eval/calibration.yaml (`bot eval --calibrate` prints a fresh fit)."""
+
+    weights: tuple[float, float, float] = (1.0, 1.6, 0.6)  # sim, coverage, P(question), each standardised below
+    mean: tuple[float, float, float] = (0.934, 0.62, 0.87)
+    scale: tuple[float, float, float] = (0.023, 0.29, 0.235)
+    bias: float = 1.8
+    threshold: float = 0.55
+    coverage_unknown: float = 0.75  # what an English question without glossary terms counts as
+
+    def probability(self, sim: float, coverage: float | None, p_question: float) -> float:
+        """P(the entry answers the question)."""
+        x = (sim, self.coverage_unknown if coverage is None else coverage, p_question)
+        z = sum(w * (v - m) / s for w, v, m, s in zip(self.weights, x, self.mean, self.scale)) + self.bias
+        return 1 / (1 + math.exp(-z))
+
+
+FAQ_CANDIDATES = 4  # close FAQ matches considered for the answer
+ENGLISH_FUNCTION_WORDS = frozenset("what where when which about with that this there their they them have does would could should shall will from into your".split())
+NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千万]+[年月日天个条次元倍项级档周小时分钟]|半年|每年|每月")
+_AMOUNT = r"(?:\d+|[一二两三四五六七八九十百千万]+)\s*(?:万|千)?\s*"
+# What a how-many / how-long question asks for, by the word after 多少 / 几, and the units an answer must give it in.
+_UNITS = (
+    (re.compile(r"(多少|几)(钱|块|元|万|经费|罚款|奖金|奖励|费用|补偿|赔偿)|罚多少|how much|amount|fine|reward"), re.compile(_AMOUNT + "元")),
+    (re.compile(r"多久|多长时间|多长|几天|多少天|几个月|几年|多少年|how long"), re.compile(_AMOUNT + "(个)?(小时|日|天|工作日|月|年)|半年")),
+    (re.compile(r"(多少|几)(个)?(课时|学时|小时)"), re.compile(_AMOUNT + "(课时|学时|小时)")),
+    (re.compile(r"(多少|几)(个)?(人|名)"), re.compile(_AMOUNT + "(个)?(人|名)")),
+    (re.compile(r"(多少|几)(次|回)|how often|how many times"), re.compile(_AMOUNT + "次|每年|每月|定期")),
+)
+LENIENCY = ("fanjiandiefa-2023", 55)  # 自首、立功…可以从轻、减轻或者免除处罚；受胁迫或者受诱骗…可以不予追究
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one question gets."""
+
+    outcome: str  # answer | articles | partial | out_of_scope | sensitive | report | self_involved | greeting | premise
+    # partial: `faq` (when set) is the closest entry, given with the caveat that it does not directly answer
+    intent: str  # the API's intent: question | report | greeting | out_of_scope
+    part: Part
+    faq: FaqEntry | None = None
+    verdict: bool = False  # give the entry's yes/no verdict before its body
+    articles: tuple[ArticleHit, ...] = ()
+    coverage: float | None = None
+    confidence: float = 0.0
+    retrieval: Retrieval | None = field(default=None, compare=False, repr=False)
+
+
+class Coverage:
+    """How much of a question's focus a FAQ entry or an article contains, IDF-weighted over the corpus."""
+
+    def __init__(self, corpus: Corpus, index: Index, segmenter: Segmenter):
+        self.segmenter = segmenter
+        self.entry_tokens: dict[str, set[str]] = {}
+        self.entry_text: dict[str, str] = {}
+        for entry in corpus.faq:
+            cited = [corpus.resolve(c) or "" for c in entry.citations]
+            text = " ".join((*entry.questions, entry.answer, *cited))
+            self.entry_text[entry.id] = normalize(text)
+            self.entry_tokens[entry.id] = set(segmenter.tokens(text))
+        self.article_tokens: dict[tuple[str, int], set[str]] = {}
+        self.article_text: dict[tuple[str, int], str] = {}
+        for doc in corpus.documents.values():
+            if not doc.is_current:
+                continue
+            for art in doc.articles:
+                self.article_text[(doc.doc_id, art.number)] = normalize(art.text)
+                self.article_tokens[(doc.doc_id, art.number)] = set(segmenter.tokens(art.text))
+        df: dict[str, int] = {}
+        for tokens in (*self.entry_tokens.values(), *self.article_tokens.values()):
+            for t in tokens:
+                df[t] = df.get(t, 0) + 1
+        self.n = len(self.entry_tokens) + len(self.article_tokens)
+        # English words the corpus's English (FAQ phrasings and answers, the glossary) uses: an English follow-up made
+        # of none of them is about something else ("where's the restroom")
+        english = [q for e in corpus.faq for q in e.questions if q.isascii()] + [t for e in corpus.faq for t in e.english.values()]
+        english += [v for variants in corpus.glossary.values() for v in variants]
+        self.english_words = {w for text in english for w in re.findall(r"[a-z]{4,}", text.lower())}
+        self.idf = {t: self._idf(d) for t, d in df.items()}
+        self.unseen_idf = self._idf(0)
+
+    def _idf(self, df: int) -> float:
+        return math.log(1 + self.n / (df + 0.5))
+
+    def weight(self, token: str) -> float:
+        """How specific a term is: rare in the corpus weighs more; a term the corpus never uses weighs most."""
+        return self.idf.get(token, self.unseen_idf)
+
+    def known(self, token: str) -> bool:
+        """Whether any text of the corpus uses the term."""
+        return token in self.idf
+
+    def _share(self, focus: tuple[str, ...], tokens: set[str], text: str) -> float | None:
+        terms = [t for t in focus if not t.isascii() or t.isdigit()]
+        if not terms:
+            return None  # nothing to judge by (an English question without glossary terms): similarity decides
+        total = sum(self.weight(t) for t in terms)
+        got = sum(self.weight(t) for t in terms if t in tokens or (len(t) > 1 and t in text))
+        return got / total
+
+    def of_entry(self, focus: tuple[str, ...], entry_id: str) -> float | None:
+        """Share of the focus a FAQ entry (phrasings, answer, cited articles) contains; None when there is no focus."""
+        return self._share(focus, self.entry_tokens.get(entry_id, set()), self.entry_text.get(entry_id, ""))
+
+    def of_article(self, focus: tuple[str, ...], key: tuple[str, int]) -> float | None:
+        """Share of the focus an article contains."""
+        return self._share(focus, self.article_tokens.get(key, set()), self.article_text.get(key, ""))
+
+    def missing(self, focus: tuple[str, ...], entry_id: str | None = None, key: tuple[str, int] | None = None) -> tuple[str, ...]:
+        """The focus terms a candidate does not contain, most specific first."""
+        tokens = self.entry_tokens.get(entry_id, set()) if entry_id else self.article_tokens.get(key, set())
+        text = self.entry_text.get(entry_id, "") if entry_id else self.article_text.get(key, "")
+        out = [t for t in focus if (not t.isascii() or t.isdigit()) and t not in tokens and t not in text]
+        return tuple(sorted(out, key=lambda t: -self.weight(t)))
+
+
+class Decider:
+    """Turns an understood question and what it retrieved into a Decision."""
+
+    def __init__(self, corpus: Corpus, coverage: Coverage, thresholds: Thresholds | None = None, answerability: Answerability | None = None):
+        self.corpus, self.coverage = corpus, coverage
+        self.t = thresholds or Thresholds()
+        self.answerability = answerability or Answerability()
+        self.subject_audience = {s.name: s.audience for s in corpus.subjects}
+        self.subject_words = {s.name: [normalize(w) for w in s.words] for s in corpus.subjects}
+
+    def decide(self, u: Understanding, part: Part, retrieval: Retrieval, probs: dict[str, float]) -> Decision:
+        """Intent first (sensitive, self-involved, report, premise, greeting, out of scope), then coverage."""
+        t = self.t
+        if u.injection or u.sensitive:
+            return Decision("sensitive", "out_of_scope", part, confidence=1.0, retrieval=retrieval)
+        if u.confesses:
+            return Decision("self_involved", "report", part, confidence=1.0, retrieval=retrieval)
+        if u.report_now:
+            return Decision("report", "report", part, confidence=1.0, retrieval=retrieval)
+        if part.premise is not None:
+            return Decision("premise", "question", part, confidence=1.0, retrieval=retrieval)
+        if part.follow_up and self._about_something_else(part):
+            return Decision("out_of_scope", "out_of_scope", part, confidence=1.0, retrieval=retrieval)
+        if part.follow_up:
+            # Read with the topic, the classifier votes on the topic's words too: a follow-up is a question about it.
+            if u.self_involved:  # "我会坐牢吗" after saying what they did: the law's way back, from the FAQ or in full
+                entry, sim, cov = self.best_entry(part, retrieval)
+                if entry is None or not any((c.doc_id, c.article) == LENIENCY for c in entry.citations):
+                    return Decision("self_involved", "report", part, confidence=1.0, retrieval=retrieval)
+            return self._question(part, retrieval, probs)
+        top = max(probs, key=probs.get)
+        # A question very like an FAQ phrasing is in scope unless the classifier is sure ("协助国安以后被人威胁了怎么办").
+        near_faq = retrieval.signals.get("dense_faq_max", 0.0) >= t.faq_keeps_in_scope
+        if top == "sensitive" and probs["sensitive"] >= (t.sensitive_sure if near_faq else t.sensitive):
+            return Decision("sensitive", "out_of_scope", part, confidence=probs["sensitive"], retrieval=retrieval)
+        # The classifier alone over-reads worry ("我怕被报复" may come from a witness): it must also speak of something
+        # done. After a confession, only a question about punishment gets this reply again (u.self_involved); the
+        # rest ("我家人会受牵连吗") is answered as a question.
+        if u.self_involved or (probs["self_involved"] >= t.self_involved and u.past and not u.state.self_involved):
+            return Decision("self_involved", "report", part, confidence=max(probs["self_involved"], float(u.self_involved)), retrieval=retrieval)
+        # not about themselves after all: a situation to act on is a report ("猎头要我们单位的内部组织架构")
+        report = probs["report"] + probs["self_involved"]
+        if report >= t.report or top in ("report", "self_involved"):
+            entry, sim, _ = self.best_entry(part, retrieval)
+            close = entry if entry is not None and sim >= t.report_faq else None
+            return Decision("report", "report", part, faq=close, confidence=report, retrieval=retrieval)
+        if top == "greeting" and not self._has_content(part):
+            return Decision("greeting", "greeting", part, confidence=probs["greeting"], retrieval=retrieval)
+        close = retrieval.signals.get("dense_faq_max", 0.0) >= t.faq_keeps_in_scope
+        if not close and (probs["out_of_scope"] >= t.out_of_scope or not retrieval.tokens and probs["question"] < 0.5):
+            return Decision("out_of_scope", "out_of_scope", part, confidence=probs["out_of_scope"], retrieval=retrieval)
+        return self._question(part, retrieval, probs)
+
+    def _about_something_else(self, part: Part) -> bool:
+        """A short message in a conversation whose own words the corpus never uses ("闯红灯罚多少", "厕所在哪"): not
+        a follow-up on the topic, however the topic's words pulled the search."""
+        if part.follow_up not in ("context", "confirm"):
+            return False
+        subject_words = {w for words in self.subject_words.values() for w in words}
+        own = [t for t in part.focus if t not in subject_words and (not t.isascii() or t.isdigit())]
+        if own:
+            return not any(self.coverage.known(t) for t in own)
+        english = [w for w in re.findall(r"[a-z]{4,}", normalize(part.text)) if w not in ENGLISH_FUNCTION_WORDS]
+        return bool(english) and not any(w in self.coverage.english_words for w in english)
+
+    def _has_content(self, part: Part) -> bool:
+        return any(self.coverage.known(t) and self.coverage.weight(t) > 2.0 for t in part.focus)
+
+    def _question(self, part: Part, retrieval: Retrieval, probs: dict[str, float]) -> Decision:
+        t = self.t
+        entry, sim, cov = self.best_entry(part, retrieval, p_question=probs["question"])
+        if entry is not None:
+            verdict = bool(entry.verdict) and part.form == "yesno" and self._asked_as_yesno(retrieval, entry)
+            return Decision("answer", "question", part, faq=entry, verdict=verdict, articles=retrieval.articles, coverage=cov, confidence=sim, retrieval=retrieval)
+        nearest, near_sim, near_cov = self.best_entry(part, retrieval, p_question=probs["question"], gate=False)
+        top = retrieval.articles[0] if retrieval.articles else None
+        law_sim = retrieval.signals.get("dense_law_max", 0.0)
+        if top is None:
+            return Decision("out_of_scope", "out_of_scope", part, confidence=probs["out_of_scope"], retrieval=retrieval)
+        cov = self.coverage.of_article(part.focus, top.key)
+        text = self.coverage.article_text.get(top.key, "")
+        if (cov is None or cov >= t.covered) and law_sim >= t.article_similarity and self._gives_number(part, text) and nearest is None:
+            return Decision("articles", "question", part, articles=retrieval.articles[:2], coverage=cov, confidence=law_sim, retrieval=retrieval)
+        if part.follow_up or (self._in_domain(part, retrieval, probs) and (cov is None or cov >= t.partly_covered or nearest is not None)):
+            return Decision("partial", "question", part, faq=nearest, articles=retrieval.articles[:1], coverage=near_cov if nearest else cov, confidence=max(near_sim, law_sim), retrieval=retrieval)
+        return Decision("out_of_scope", "out_of_scope", part, coverage=cov, confidence=probs["out_of_scope"], retrieval=retrieval)
+
+    def best_entry(
+        self, part: Part, retrieval: Retrieval, exclude: frozenset[str] = frozenset(), p_question: float = 1.0, gate: bool = True
+    ) -> tuple[FaqEntry | None, float, float | None]:
+        """The FAQ entry to answer with, its similarity and its coverage. Among the close matches that answer the
+        question (gate=False: that come nearest, for a partial answer): one that answers the question's form and is
+        about its subject, preferring the one citing the top-ranked article."""
+        t = self.t
+        top = retrieval.articles[0].key if retrieval.articles else None
+        best, best_key = None, None
+        for rank, hit in enumerate(retrieval.faq[:FAQ_CANDIDATES]):
+            entry = self.corpus.faq_by_id.get(hit.entry_id)
+            if entry is None or entry.id in exclude or hit.similarity < t.faq_similarity or not self._answers_form(entry, part.form):
+                continue
+            cov = self.coverage.of_entry(part.focus, entry.id)
+            answers = self._gives_number(part, entry.answer) and (
+                hit.similarity >= t.faq_very_close or self.answerability.probability(hit.similarity, cov, p_question) >= self.answerability.threshold
+            )
+            if gate and not answers:
+                continue
+            key = (part.form in entry.forms, self._about_subject(entry, part), any((c.doc_id, c.article) == top for c in entry.citations), -rank)
+            if best_key is None or key > best_key:
+                best, best_key = (entry, hit.similarity, cov), key
+        return best if best else (None, 0.0, None)
+
+    @staticmethod
+    def _gives_number(part: Part, text: str) -> bool:
+        """A question asking how many, how much, how long or when is answered only by a text with a number or date in
+        it, in the unit asked for ("多少课时" is not answered by "每年至少一次")."""
+        if part.form not in ("howmany", "when"):
+            return True
+        asked = normalize(part.text)
+        unit = next((answer for question, answer in _UNITS if question.search(asked)), None)
+        return bool((unit or NUMBER).search(text))
+
+    @staticmethod
+    def _answers_form(entry: FaqEntry, form: str) -> bool:
+        """An open question is not answered by an entry written only for yes/no questions (its body would be a
+        side remark): "国家安全机关有哪些职权" must not get 「有约束。」's entry."""
+        if not entry.forms or form not in OPEN_FORMS:
+            return True
+        return form in entry.forms or not set(entry.forms) <= {"yesno"}
+
+    def _about_subject(self, entry: FaqEntry, part: Part) -> bool:
+        """The entry is about who the question asks about (or the question names nobody)."""
+        if not part.subjects:
+            return True
+        subject = part.subjects[0]
+        audience = self.subject_audience.get(subject)
+        text = self.coverage.entry_text.get(entry.id, "")
+        return (bool(audience) and audience in entry.audience and len(entry.audience) <= 3) or any(w in text for w in self.subject_words.get(subject, ()))
+
+    def _asked_as_yesno(self, retrieval: Retrieval, entry: FaqEntry) -> bool:
+        """The phrasing the question matched is itself a yes/no question: the verdict answers the same thing."""
+        from .understand import question_form
+
+        hit = next((h for h in retrieval.faq if h.entry_id == entry.id), None)
+        return hit is not None and question_form(hit.question) == "yesno"
+
+    def _in_domain(self, part: Part, retrieval: Retrieval, probs: dict[str, float]) -> bool:
+        """About anti-espionage or national security, though the texts may not say the specific thing."""
+        known = [t for t in part.focus if self.coverage.known(t)]
+        return bool(part.follow_up) or (probs["question"] + probs["report"] >= 0.5 and bool(known))
+
+
+__all__ = ["Answerability", "Coverage", "Decider", "Decision", "FaqHit", "Thresholds"]

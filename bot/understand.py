@@ -1,0 +1,534 @@
+"""Understanding a message in its conversation: one typed record that every later stage reads.
+
+Rules only, no encoder: the message is cleaned once (control characters, emoji, typos, pinyin), its language and
+script noted, split into its questions, and each question read for its form (yes/no, what, how…), who it is about,
+its focus terms and, against the dialogue state built from the history, what kind of follow-up it is and what it
+asks in full ("那学生呢" after "单位有哪些反间谍安全防范义务" asks 学生有哪些反间谍安全防范义务).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+
+from .corpus import Citation, Corpus, Fact, Subject
+from .dialogue import DialogueState, Turn
+from .normalize import Glossary, normalize, strip_control, to_simplified
+from .numerals import NUMERAL, parse_number
+from .segment import Segmenter
+from .spelling import Speller
+
+MAX_PARTS = 3  # questions answered from one message; more are answered together with the last
+
+# ---------------------------------------------------------------- question forms (on normalised text)
+
+# Indefinite uses of question words ("什么都要报告吗") do not make an open question.
+_INDEFINITE = re.compile(r"什么都|什么也|谁都|谁也|哪都|哪儿都|怎么都|多少都|无论|不管")
+_FORMS = (
+    ("when", re.compile(r"什么时候|啥时候|何时|哪天|哪一天|哪一年|哪年|几月几|几号|什么时间|多久|\bwhen\b|what (date|day|year)")),
+    ("who", re.compile(r"谁|哪个部门|哪些部门|哪个机关|哪些机关|什么部门|什么机关|哪个单位负责|哪家|\bwho(m|se)?\b|which (department|authority|authorities|agency|body|organ)s?")),
+    ("howmany", re.compile(r"多少|几[条个次年天种项类位名份岁级等倍]|几成|\bhow (many|much|long|often)\b")),
+    ("why", re.compile(r"为什么|为啥|凭什么|为何|干嘛要|\bwhy\b")),
+    ("how", re.compile(r"怎么|怎样|如何|咋|该做什么|要做什么|要干什么|得做什么|做什么|干什么|干啥|做啥|要做哪些|\bhow\b|what (should|can|must|do) (i|we|they|you|one)\b")),
+    ("what", re.compile(r"什么|哪些|哪个|哪种|哪类|哪条|啥|哪|\bwhat\b|\bwhich\b")),
+)
+_YESNO = re.compile(
+    r"吗|么[？?]?$|是否|是不是|能不能|可不可以|会不会|有没有|算不算|要不要|该不该|用不用|需不需要|需要不|对不对|行不行|可以不|是真的|对吧|吧[？?。]*$"
+    r"|^(is|are|can|could|do|does|did|should|must|will|would|may|am|have|has|was|were)\b"
+)
+
+
+def question_form(text: str) -> str:
+    """yesno | what | how | why | howmany | when | who, or none (a statement, a request)."""
+    text = _INDEFINITE.sub("", normalize(text))
+    for form, pattern in _FORMS:
+        if pattern.search(text):
+            return form
+    return "yesno" if _YESNO.search(text) or text.endswith(("?", "？")) else "none"
+
+
+OPEN_FORMS = frozenset({"what", "how", "why", "howmany", "when", "who"})
+
+# ---------------------------------------------------------------- follow-ups
+
+_LEAD = r"^(?:那么?|那如果|如果是?|要是|换成|对于|对|关于|那对于|and|what about|how about)?\s*"
+_SUBJECT_SWAP = re.compile(_LEAD + r"(?P<who>[^，,。？?！!]{1,12}?)\s*(?:呢|的话呢|的话|也是吗|也一样吗|也要吗|也适用吗|也算吗|怎么样|\?|？)*[？?。!！\s]*$")
+_LEGAL_BASIS = re.compile(r"上位法|制定依据|立法依据|根据哪些法|依据哪些法|根据什么法|legal basis of|based on which law")
+_WHICH_ARTICLE = re.compile(
+    r"(哪一?条|哪个条款|哪个法条|哪些条|什么条款|第几条|依据(是|呢|在哪)|(法律)?依据是什么|根据(是)?什么|根据哪|出处|出自|原文(呢|在哪)|哪部法|哪个法|哪条法"
+    r"|which (article|law|rule|provision)|what (article|law|provision)|legal basis|where does it say|source\??$)"
+)
+_SIMPLER = re.compile(
+    r"(说|讲|解释|写)?得?(简单|通俗|明白|直白|白话|浅显|清楚)(一)?点|听不懂|看不懂|没看懂|没听懂|不太懂|不懂|不明白|太复杂|太长|简单说|简单讲|通俗说|大白话|换个说法"
+    r"|(什么|啥)意思[？?]*$|simpler|plain (english|words|language)|in short|explain (it|that)|eli5|don'?t understand"
+)
+_THIS_ARTICLE = re.compile(r"(这|该|那|上面的?|刚才的?|上一)(一)?[条款项]|这(个|些)?(规定|条文|条款|法条)|this (article|rule|provision)|that (article|rule|provision)")
+_WHY = re.compile(r"^(那|可是|但是)?\s*(为什么|为啥|凭什么|为何|why)")
+_MORE = re.compile(r"^(还有(吗|呢|别的|其他|什么|没有)?|其他的?呢|别的呢|然后呢|还有没有|除此之外|另外呢|再说说|继续|more|anything else|what else|and\??$|go on)")
+_CONSEQUENCE = re.compile(
+    r"罚|处罚|处分|后果|会怎[么样]|怎么处理|负什么责任|担什么责任|法律责任|坐牢|判刑|拘留|判几年|追究|违反|违规|不遵守|不做|不执行|不履行|不配合|不报告|拒绝"
+    r"|penalt|punish|fine[ds]?\b|consequence|jail|prison|happens if|what if .* (don'?t|refuse)"
+)
+_CONFIRM = re.compile(r"^(那)?(必须|一定|强制|非得|可以不|能不|是不是必须|是强制|硬性|一定要|必须要|非要)|^(is it|must|mandatory|compulsory|required)")
+_ANAPHORA = re.compile(r"^(那|那么|还有|另外|如果|要是|假如|然后|and |so |then |but )|(呢|的话)[？?。!！]*$|这个|那个|上面|刚才|前面|它|他们|她们|这样|那样|\b(it|that|this|they|those)\b")
+# someone who says they themselves did something that may have harmed national security: an act, and what it involved
+_SELF_DID = re.compile(
+    r"(我|俺|本人|我们|我家|我儿子|我女儿|我孩子|我老公|我老婆|我爸|我妈|我朋友)(?:已经|之前|以前|曾经|刚才|刚刚|昨天|前几天|前段时间|上个月|去年|也|都|不小心|没多想)?"
+    r"[^，。？?！!]{0,14}?(发了|发过|发给|给了|给过|交给|卖给|寄给|传给|拍了|拍过|卖了|卖过|收了钱|收过钱|签了|签过|提供了|提供过|传了|传过|泄露了|泄露过|透露了|透露过|答应了|加入了|安装了|寄了|寄过|拷了|拷走|带走了)"
+    r"|(我|本人|我家人?|我孩子)[^，。？?！!]{0,6}?(被|遭到|受到)[^，。？?！!]{0,6}?(胁迫|威胁|要挟|骗|诱骗|策反|拉拢|控制|利用)"
+    r"|\bi (already |have |had |just |once )?(sent|gave|shared|sold|took|signed|installed|leaked|passed|uploaded|photographed|handed)\b"
+    r"|\bi (was|got|have been) (coerced|forced|tricked|blackmailed|recruited|threatened)"
+    r"|(发过|给过|卖过|拍过|提供过|传过|泄露过|签过|寄过)[^，。？?！!]{0,10}?(资料|照片|图纸|文件|数据|信息|情报|东西|视频|位置)"
+    r"|^(曾经?)?被[^，。？?！!]{0,4}?(骗|胁迫|威胁|要挟|诱骗|策反|拉拢)"
+)
+# ...and what it involved: material, money, a foreign or unknown counterpart, a military site
+_INVOLVING = re.compile(
+    r"照片|资料|图纸|文件|数据|信息|情报|视频|位置|参数|名单|架构|涉密|密级|机密|军|港|部队|舰|基地|境外|国外|外国|网友|对方|间谍|钱|兼职|稿|报酬|好处|协议|设备|仪器|盒子"
+    r"|photo|picture|document|file|data|information|secret|classified|military|navy|naval|port|base|foreign|money|paid"
+)
+_TO_AUTHORITIES = re.compile(r"(给|向|交给|告诉|报告|提供给|交到)(了)?(国安|国家安全机关|派出所|公安|警察|12339|单位领导|保卫处|保密办)|state security|police")
+# "企业要做什么": who, and a bare "what must they do" — the domain's core question, asked in full for search
+_DUTY = re.compile(r"(要|该|得|需要|应该|应当|必须)?(做|干|负责|履行)(什么|啥|哪些)|义务|责任|职责|要求|注意什么|注意啥|duties|duty|obligations?|responsibilit|what (must|should|do) .* do")
+_DUTY_WORDS = frozenset({"义务", "责任", "职责", "要求", "注意", "负责", "履行", "做", "干", "承担"})
+_PAST = re.compile(r"了|过|\b(already|sent|gave|took|sold|told|shared|signed|posted|emailed|answered|installed|leaked|uploaded|photographed|passed)\b")
+_REPORT_NOW = re.compile(r"(现在|马上|立刻|立即|这就)(就)?(要|想)(去)?(举报|报案)|^我要(举报|报案)|\bi want to report\b")
+_INJECTION = re.compile(
+    r"ignore (all |any |your |the )?(previous |above |prior |earlier )?(instructions|rules|prompt|guidelines)|disregard (your|the|all)"
+    r"|忽略(以上|之前|前面|上面|你的|所有|全部)|无视(以上|之前|你的|所有)|忘(掉|记)(你的|之前|以上|所有)(的)?(指令|规则|设定|限制|提示)"
+    r"|(你|您)现在(是|扮演|作为)|扮演(一个|一名|一位)?|假装(你|自己|是)|角色扮演|role.?play|pretend (you|to be)|act as\b|you are now\b"
+    r"|system prompt|系统提示|提示词|越狱|jailbreak|\bdan\b|developer mode|开发者模式|不受(任何)?限制|没有(任何)?限制"
+)
+_GREETING_ONLY = re.compile(
+    r"^(?:(?:你好|您好|嗨|哈喽|哈啰|hello|hi|hey|在吗|在不在|有人吗|早上好|上午好|中午好|下午好|晚上好|早安|晚安|谢谢|多谢|感谢|谢啦|谢谢你|thanks?|thank you"
+    r"|再见|拜拜|bye|goodbye|好的|好|嗯|ok|okay|明白了|知道了|懂了|收到|了解|我想问(一下|个问题|问题)?|请问|打扰了|小助手|机器人"
+    r"|哦|噢|喔|嗯嗯|哈哈|好滴|xiexie|nihao|zaijian|baibai|got it|great|cool|nice)[呀啊吗呢哈啦了!！。.,，～~\s]*)+$"
+)
+_THANKS = re.compile(r"谢|thank|xiexie", re.I)
+_GOODBYE = re.compile(r"再见|拜拜|回头见|\bbye\b|goodbye|晚安|zaijian|baibai", re.I)
+_ACK = re.compile(r"^(好的|好|嗯|嗯嗯|哦|噢|喔|哈哈|好滴|ok|okay|明白了|知道了|懂了|收到|了解|got it|great|cool|nice)[呀啊了哦!！。.,，～~\s]*$")
+
+# ---------------------------------------------------------------- facts about a document
+
+_DOC_NAMES = (  # how people name each document; the primary document is the default (办法, 这个规定…)
+    ("jubao-jiangli-2022", ("举报奖励办法", "奖励办法", "公民举报危害国家安全行为奖励办法")),
+    ("shishixize-2017", ("实施细则", "反间谍法实施细则")),
+    ("guojiaanquanfa-2015", ("国家安全法",)),
+    ("fanjiandiefa-2023", ("反间谍法",)),
+)
+_ALL_DOC_NAMES = sorted(
+    {n for _, names in _DOC_NAMES for n in names}
+    | {"浙江省反间谍安全防范办法", "反间谍安全防范办法", "浙江省反间谍防范办法", "浙江的办法", "浙江办法", "浙江这个办法", "本办法", "《", "》", "浙江省", "浙江"},
+    key=len, reverse=True,
+)
+_DOC_REFERENCE = re.compile(
+    r"办法|这个规定|这部规定|这部法|这个法|这个文件|规章|它|本法|这个|那个|the zhejiang|zhejiang|counter-?espionage|anti-?espionage|security"
+    r"|measures?|rules?|regulations?|this law|the law|they|them|it\b|these|the\b|of\b|and\b|do\b|does\b|did\b|have\b|has\b"
+)
+_DOC_FACTS = (
+    ("issuer", re.compile(r"(哪个|什么|哪一?级|谁)(部门|机关|单位|政府|人)?(发布|制定|颁布|出台|公布|发的|定的|出的|签发)|谁(发布|制定|颁布|出台|定|出)的?|发布(机关|单位|部门|者)|制定(机关|单位|部门|者)|who (issued|made|wrote|published|enacted)|issued by")),
+    ("order_no", re.compile(r"令号|第几号令?|几号令|文号|哪号令|政府令|order (number|no)")),
+    ("count", re.compile(r"(一共|总共|共|全文)?(有)?(多少|几)条|条数|how many articles")),
+    ("status", re.compile(r"(还|仍然|目前|现在)?(有效|生效中|管用|作废|失效|废止|过期|现行)|still (valid|in force|effective)|repealed|expired")),
+    ("effective", re.compile(r"(什么时候|哪天|何时|哪一天|哪年|几号|啥时候)(开始)?(施行|实施|生效|执行|起施行|出的|出台|发布|颁布)|(施行|实施|生效)(日期|时间|的时间)|(从|自)哪天|when .*(take effect|in force|effective|start|issued|published)")),
+)
+_FACT_WORDS = re.compile(r"发布|制定|颁布|出台|公布|签发|令号|号令|文号|多少条|几条|条数|有效|生效|管用|作废|失效|废止|过期|现行|施行|实施|执行|issued|order|articles|valid|force|effect|repealed")
+
+# ---------------------------------------------------------------- explicit article references
+
+ARTICLE_REF = re.compile(rf"第\s*({NUMERAL}|\d+)\s*条(?:\s*第\s*({NUMERAL}|\d+)\s*款)?|\barticle\s+(\d+)\b(?:\s*(?:,|paragraph|para\.?)\s*(\d+))?", re.I)
+_LOOKUP_WORDS = re.compile(r"是什么|讲(了)?什么|说(了)?什么|内容|原文|全文|规定了?什么|怎么说|写的什么|什么意思|啥意思|^\s*(本办法|办法)?\s*第|what does|say|text of")
+
+_EMOJI = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE00-\uFE0F\U000E0020-\U000E007F\u20E3]")
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+_LATIN_LETTER = re.compile(r"[a-zA-Z]")
+
+
+def clean(text: str) -> str:
+    """The message as typed, without control characters, emoji or symbols, spaces collapsed."""
+    text = _EMOJI.sub(" ", strip_control(text))
+    text = "".join(" " if unicodedata.category(ch) in ("So", "Sk", "Co", "Cn") else ch for ch in text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def language(text: str) -> str:
+    """zh-Hans, zh-Hant or en: the script and language to answer in."""
+    han = len(_CJK_CHAR.findall(text))
+    latin = len(_LATIN_LETTER.findall(text))
+    if latin > 3 * han and latin >= 2:
+        return "en"
+    simplified = to_simplified(text)
+    changed = sum(a != b for a, b in zip(text, simplified))
+    return "zh-Hant" if changed and changed >= max(1, han // 20) else "zh-Hans"
+
+
+# ---------------------------------------------------------------- the records
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """An explicit "第九条" / "反间谍法第四条第二款" in the message."""
+
+    doc_id: str
+    number: int
+    paragraph: int | None
+    written: str  # as the person wrote it (第99条, for "there is no such article")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One question of the message."""
+
+    text: str  # as asked (cleaned, typos fixed)
+    query: str  # what to search for: the question, completed from the conversation when it is a follow-up
+    form: str  # yesno | what | how | why | howmany | when | who | none
+    subjects: tuple[str, ...]  # who it is about (subjects.yaml names), in order of appearance
+    focus: tuple[str, ...]  # what it is about: its content tokens, subjects included, function words excluded
+    follow_up: str = ""  # '' | subject | consequence | which_article | simpler | this_article | why | more | confirm | context
+    lookup: ArticleRef | None = None
+    doc_fact: tuple[str, str] | None = None  # (doc_id, issuer | order_no | count | status | effective)
+    premise: tuple[Fact, str] | None = None  # a fact named with a value: (the fact, the value written)
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """Everything later stages need to know about a message."""
+
+    text: str  # cleaned, typos fixed
+    lang: str  # zh-Hans | zh-Hant | en
+    parts: tuple[Part, ...]
+    state: DialogueState
+    greeting: str = ""  # greeting | thanks | goodbye | ack, when the message is only that
+    self_involved: bool = False  # says they themselves did something (or said so earlier and now asks what follows)
+    confesses: bool = False  # says in this message what they themselves did ("我已经把照片发给他了")
+    past: bool = False  # speaks of something done (了/过, a past tense): with the classifier, a sign of self-involvement
+    report_now: bool = False  # says they want to report now
+    injection: bool = False  # tries to change the bot's instructions or role
+    sensitive: bool = False  # asks for an opinion on a political or sensitive subject (sensitive.yaml)
+    flags: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def is_follow_up(self) -> bool:
+        """The first question leans on the conversation."""
+        return bool(self.parts and self.parts[0].follow_up)
+
+
+# ---------------------------------------------------------------- the stage
+
+
+class Understander:
+    """Reads messages for one corpus (its subjects, facts, documents and vocabulary)."""
+
+    def __init__(self, corpus: Corpus, segmenter: Segmenter, speller: Speller, vocabulary: set[str], glossary: Glossary | None = None):
+        self.corpus, self.segmenter, self.speller, self.vocabulary = corpus, segmenter, speller, vocabulary
+        self.glossary = glossary
+        self.primary = corpus.primary.doc_id
+        words = [(normalize(w), s) for s in corpus.subjects for w in s.words]
+        self._subject_words = sorted(words, key=lambda ws: len(ws[0]), reverse=True)
+        self._subject_pattern = _alternation([w for w, _ in self._subject_words])
+        self._subject_of = dict(self._subject_words)
+        self._subject_tokens = {t for w, _ in self._subject_words for t in segmenter.tokens(w)}
+        self._sensitive_subject = _alternation(sorted({normalize(w) for w in corpus.sensitive.get("subjects", ())}, key=len, reverse=True))
+        self._sensitive_asking = _alternation(sorted({normalize(w) for w in corpus.sensitive.get("asking", ())}, key=len, reverse=True))
+        fact_names = [(normalize(n), f) for f in corpus.facts for n in f.names]
+        self._fact_names = sorted(fact_names, key=lambda nf: len(nf[0]), reverse=True)
+        self._fact_values = sorted(((normalize(v), f) for f in corpus.facts for v in f.values), key=lambda vf: len(vf[0]), reverse=True)
+
+    # ------------------------------------------------------------ public
+
+    def understand(self, message: str, history: list[Turn] | tuple[Turn, ...] = ()) -> Understanding:
+        """The message read in its conversation."""
+        state = self.state(history)
+        text = self._repair(clean(message))
+        lang = language(text)
+        norm = normalize(text)
+        greeting = self._greeting(norm)
+        parts = self._parts(text, state) if not greeting else ()
+        confesses = bool(_SELF_DID.search(norm) and _INVOLVING.search(norm) and not _TO_AUTHORITIES.search(norm))
+        # after saying they did something, a question about punishment ("我会坐牢吗") is about them
+        self_involved = confesses or (state.self_involved and bool(_CONSEQUENCE.search(norm)))
+        return Understanding(
+            text=text,
+            lang=lang,
+            parts=parts,
+            state=state,
+            greeting=greeting,
+            self_involved=self_involved,
+            confesses=confesses,
+            past=bool(_PAST.search(norm)),
+            report_now=bool(_REPORT_NOW.search(norm)),
+            injection=bool(_INJECTION.search(norm)),
+            sensitive=self._is_sensitive(norm),
+        )
+
+    def _is_sensitive(self, norm: str) -> bool:
+        """Names a political or sensitive subject (sensitive.yaml) and asks for an opinion, a judgement or a status."""
+        subject = self._sensitive_subject and self._sensitive_subject.search(norm)
+        return bool(subject and self._sensitive_asking and self._sensitive_asking.search(norm))
+
+    def state(self, history) -> DialogueState:
+        """The dialogue state after the given turns (rules only: earlier messages are never searched again)."""
+        state = DialogueState()
+        for turn in history:
+            if turn.role == "bot":
+                # "这条" is the last answer that showed an article: a refusal in between shows none
+                state = replace(state, shown=tuple(turn.citations) or state.shown, answers=(*state.answers[-2:], turn.text))
+                continue
+            text = self._repair(clean(turn.text))
+            norm = normalize(text)
+            confessed = bool(_SELF_DID.search(norm) and _INVOLVING.search(norm) and not _TO_AUTHORITIES.search(norm))
+            state = replace(state, user_turns=state.user_turns + 1, self_involved=state.self_involved or confessed)
+            if self._greeting(norm):
+                continue
+            for part in self._parts(text, state):
+                if part.follow_up in ("which_article", "simpler", "this_article", "more"):
+                    continue  # asks about what was shown: the topic stays
+                state = replace(state, topic=part.query, subject=part.subjects[0] if part.subjects else state.subject)
+        return state
+
+    def subjects(self, text: str) -> tuple[str, ...]:
+        """Who a text is about, in order of appearance (longest words first: 重点单位 before 单位)."""
+        if self._subject_pattern is None:
+            return ()
+        found = [self._subject_of[m.group(0)].name for m in self._subject_pattern.finditer(normalize(text))]
+        return tuple(dict.fromkeys(found))
+
+    def focus(self, text: str) -> tuple[str, ...]:
+        """What a question is about: its dictionary words of two or more characters, function words dropped
+        (single characters are too ambiguous to judge coverage by)."""
+        if self.glossary is not None and _LATIN_LETTER.search(text):
+            text = self.glossary.expand(text)  # an English question is judged by the Chinese terms of its phrases
+        return tuple(dict.fromkeys(t for t in self.segmenter.tokens(text, guess_words=False) if len(t) > 1))
+
+    # ------------------------------------------------------------ steps
+
+    def _repair(self, text: str) -> str:
+        """Typos and pinyin towards the corpus's terms, keeping the asker's script (the speller works on simplified
+        text; characters it did not change keep their original form)."""
+        lowered = text.lower() if text.isascii() else text
+        simplified = to_simplified(lowered)
+        fixed = self.speller.correct(simplified.lower())
+        if fixed == simplified.lower():
+            return text
+        if len(fixed) == len(simplified):
+            return "".join(o if f == s.lower() else f for o, s, f in zip(text, simplified, fixed))
+        return fixed
+
+    @staticmethod
+    def _greeting(norm: str) -> str:
+        if not norm or not _GREETING_ONLY.match(norm):
+            return ""
+        if _THANKS.search(norm):
+            return "thanks"
+        if _GOODBYE.search(norm):
+            return "goodbye"
+        return "ack" if _ACK.match(norm) else "greeting"
+
+    def _parts(self, text: str, state: DialogueState) -> tuple[Part, ...]:
+        parts: list[Part] = []
+        for piece in split_questions(text):
+            part = self._part(piece, state)
+            parts.append(part)
+            if part.follow_up not in ("which_article", "simpler", "this_article", "more"):
+                state = replace(state, topic=part.query, subject=part.subjects[0] if part.subjects else state.subject)
+        return tuple(parts)
+
+    def _part(self, text: str, state: DialogueState) -> Part:
+        norm = normalize(text)
+        form = question_form(norm)
+        subjects = self.subjects(norm)
+        lookup = self._lookup(norm)
+        kind = "" if lookup or state.is_empty else self._follow_up_kind(norm, subjects)
+        query = self._resolve(text, norm, kind, subjects, state)
+        if kind == "subject" and not subjects:
+            kind = "context"
+        if kind in ("confirm",):
+            form = "yesno"
+        return Part(
+            text=text,
+            query=query,
+            form=form,
+            subjects=subjects or (self.subjects(query) if kind else ()),
+            focus=self.focus(query if kind == "subject" else text),
+            follow_up=kind,
+            lookup=lookup,
+            doc_fact=self._doc_fact(norm),
+            premise=self._premise(norm, form),
+        )
+
+    def _follow_up_kind(self, norm: str, subjects: tuple[str, ...]) -> str:
+        """What kind of follow-up a question is ('' for one that stands on its own)."""
+        short = _is_short(norm)
+        content = self._content_tokens(norm)
+        if _THIS_ARTICLE.search(norm) and (short or _SIMPLER.search(norm) or "什么意思" in norm):
+            return "this_article"
+        if short and _WHICH_ARTICLE.search(norm) and not _LEGAL_BASIS.search(norm):
+            return "which_article"
+        if short and _SIMPLER.search(norm):
+            return "simpler"
+        if short and _MORE.search(norm):
+            return "more"
+        if short and _WHY.search(norm) and len(content) <= 1:
+            return "why"
+        swap = _SUBJECT_SWAP.match(norm)
+        if swap and subjects and len(content) <= 1 and self._only_subject(swap.group("who")):
+            return "subject"
+        if short and _CONSEQUENCE.search(norm) and len(content) <= 2:
+            return "consequence"
+        if short and _CONFIRM.search(norm) and len(content) <= 1:
+            return "confirm"
+        if short and (_ANAPHORA.search(norm) or len(content) <= 2):
+            return "context"  # little of its own to go on ("多久能发下来", "罚款一般多少"): read with the topic
+        return ""
+
+    def _only_subject(self, phrase: str) -> bool:
+        """The phrase names a subject and little else ("学生", "那外国人", "对于企业来说")."""
+        rest = self._subject_pattern.sub("", phrase) if self._subject_pattern else phrase
+        return len(re.sub(r"[\W_]|来说|而言|方面|的话|这边|那边|呢|那|呀|啊|吧|s\b", "", rest)) <= 2
+
+    def _content_tokens(self, norm: str) -> list[str]:
+        """Tokens that say what a question is about beyond who: known to the corpus, not a subject word."""
+        return [t for t in self.segmenter.tokens(norm) if t in self.vocabulary and t not in self._subject_tokens and len(t) > 1]
+
+    def _resolve(self, text: str, norm: str, kind: str, subjects: tuple[str, ...], state: DialogueState) -> str:
+        """The question in full, for search."""
+        topic = state.topic
+        if not kind and subjects and _DUTY.search(norm) and set(self._content_tokens(norm)) <= _DUTY_WORDS:
+            word = next((w for w, s in self._subject_words if s.name == subjects[0] and w in norm), subjects[0])
+            return f"{word}有哪些反间谍安全防范义务"
+        if not kind or not topic:
+            return text
+        if kind == "subject":
+            new_word = next((w for w, s in self._subject_words if s.name == subjects[0] and w in norm), subjects[0])
+            old = next((w for w, _ in self._subject_words if w in normalize(topic)), None)
+            return normalize(topic).replace(old, new_word, 1) if old else f"{new_word} {topic}"
+        if kind == "consequence" and state.self_involved:
+            return f"{topic} {text} 主动说明情况 自首 从轻处罚"
+        if kind == "consequence":
+            return f"{topic} 违反规定的法律责任 {text}"
+        if kind == "why":
+            return f"{topic} 为什么"
+        if kind in ("which_article", "simpler", "this_article", "more"):
+            return topic
+        return f"{topic} {text}"
+
+    def _lookup(self, norm: str) -> ArticleRef | None:
+        """An explicit article asked for by number ("第九条是什么", "反间谍法第四条"), not a number inside a question."""
+        match = ARTICLE_REF.search(norm)
+        if not match:
+            return None
+        rest = ARTICLE_REF.sub("", norm)
+        doc_id = _document_named(norm[: match.start()]) or _document_named(norm[match.end() :]) or self.primary
+        for name in sorted({n for _, ns in _DOC_NAMES for n in ns} | {"浙江省反间谍安全防范办法", "本办法", "办法", "《", "》"}, key=len, reverse=True):
+            rest = rest.replace(name, "")
+        if len(re.sub(r"[\W\s]", "", rest)) > 6 and not _LOOKUP_WORDS.search(norm):
+            return None
+        number_text = match.group(1) or match.group(3)
+        para_text = match.group(2) or match.group(4)
+        try:
+            number = parse_number(number_text)
+            para = parse_number(para_text) if para_text else None
+        except ValueError:
+            return None
+        return ArticleRef(doc_id, number, para, f"第{number_text}条" + (f"第{para_text}款" if para_text else ""))
+
+    def _doc_fact(self, norm: str) -> tuple[str, str] | None:
+        """A fact about a document itself: who issued it, its order number, article count, status, date in force.
+        Judged on the clause that asks it ("您好，我是记者：办法是哪个部门发布的" asks who issued the measures)."""
+        for fact, pattern in _DOC_FACTS:
+            match = pattern.search(norm)
+            if not match:
+                continue
+            clause = next(c for c in _clauses_at(norm, match.start()))
+            doc_id = _document_named(norm) or self.primary
+            rest = _FACT_WORDS.sub("", pattern.sub("", clause))
+            for name in _ALL_DOC_NAMES:
+                rest = rest.replace(name, "")
+            rest = _DOC_REFERENCE.sub("", rest)
+            if len(self._content_tokens(rest)) == 0:
+                return doc_id, fact
+        return None
+
+    def _premise(self, norm: str, form: str) -> tuple[Fact, str] | None:
+        """A yes/no question that names a fact and a value ("11月1日是全民国家安全教育日吧")."""
+        if form != "yesno":
+            return None
+        named = next((f for n, f in self._fact_names if n in norm), None)
+        if named is None:
+            return None
+        value = next((v for v, _ in self._fact_values if v in norm), None) or _any_value(norm)
+        return (named, value) if value else None
+
+
+_DATE_OR_NUMBER = re.compile(r"\d{1,2}月\d{1,2}[日号]|[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}[日号]|\d{4}年\d{1,2}月\d{1,2}[日号]|\d{3,}")
+
+
+def _is_short(norm: str) -> bool:
+    """A short message (at most 14 Chinese characters and 8 other words): short ones lean on the conversation."""
+    return len(_CJK_CHAR.findall(norm)) <= 14 and len(re.findall(r"[a-z0-9]+", norm)) <= 8
+
+
+def _document_named(text: str) -> str | None:
+    """The national document a text names, the one named last (nearest to what follows) first."""
+    found = [(text.rfind(n), d) for d, names in _DOC_NAMES for n in names if n in text]
+    return max(found)[1] if found else None
+
+
+def _clauses_at(text: str, position: int):
+    """The clause (between commas, colons, full stops) containing a position."""
+    start = 0
+    for piece in re.split(r"([，,：:；;。！!？?])", text):
+        if start <= position < start + len(piece):
+            yield piece
+        start += len(piece)
+    yield text
+
+
+def _any_value(norm: str) -> str | None:
+    """A date or number written in the question (for "举报电话是110吗": a value no fact has)."""
+    match = _DATE_OR_NUMBER.search(norm)
+    return match.group(0) if match else None
+
+
+def _alternation(words: list[str]) -> re.Pattern | None:
+    """One regex matching any of the words, longest first; English words only as whole words."""
+    if not words:
+        return None
+    alts = [rf"(?<![a-z]){re.escape(w)}(?![a-z])" if w.isascii() else re.escape(w) for w in words]
+    return re.compile("|".join(alts))
+
+
+_SENTENCE_END = re.compile(r"(?<=[？?；;])\s*|(?<=[。！!])\s*(?=\S)")
+_CLAUSE = re.compile(r"[，,]\s*|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+
+
+def split_questions(text: str) -> list[str]:
+    """The questions of a message: "怎么举报？有奖励吗？" is two. A sentence that asks nothing ("我在军工厂上班。") is
+    context and joins the question after it; past MAX_PARTS, the rest joins the last."""
+    pieces = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
+    expanded: list[str] = []
+    for piece in pieces:  # "怎么举报，有奖励吗": two questions joined by a comma, each asking on its own
+        clauses = [c for c in _CLAUSE.split(piece) if c.strip()]
+        if len(clauses) > 1 and all(question_form(c) != "none" and len(re.sub(r"\W", "", c)) >= 3 for c in clauses):
+            expanded.extend(clauses)
+        else:
+            expanded.append(piece)
+    parts: list[str] = []
+    pending = ""
+    for piece in expanded:
+        if question_form(piece) == "none" and not piece.endswith(("?", "？")):
+            pending = f"{pending}{piece}" if not pending else f"{pending} {piece}"
+            continue
+        parts.append(f"{pending} {piece}".strip() if pending else piece)
+        pending = ""
+    if pending:
+        if parts:
+            parts[-1] = f"{parts[-1]} {pending}"
+        else:
+            parts.append(pending)
+    if len(parts) > MAX_PARTS:
+        parts = parts[: MAX_PARTS - 1] + [" ".join(parts[MAX_PARTS - 1 :])]
+    return parts or [text]
+
+
+__all__ = ["ArticleRef", "Citation", "OPEN_FORMS", "Part", "Subject", "Understander", "Understanding", "clean", "language", "question_form", "split_questions"]
