@@ -6,7 +6,8 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.api import create_app, redact
+from bot.api import create_app
+from bot.redact import redact
 from bot.settings import Settings
 
 pytestmark = pytest.mark.slow
