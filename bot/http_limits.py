@@ -20,17 +20,26 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._head_bytes, self._header_count, self._in_head, self._too_large = 0, 0, True, False
+        self._head_bytes, self._head_size, self._header_count, self._in_head, self._too_large = 0, 0, 0, True, False
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._header_count, self._in_head = 0, True
+        self._head_size, self._header_count, self._in_head = 0, 0, True
+
+    def _refuse_if_over(self) -> None:
+        if self._head_size > MAX_HEAD_BYTES or self._header_count > MAX_HEADERS:
+            self._too_large = True
+            raise HeadTooLarge  # httptools stops parsing; uvicorn answers a parser error through send_400_response
+
+    def on_url(self, url: bytes) -> None:
+        self._head_size += len(url)
+        self._refuse_if_over()
+        super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._header_count += 1
-        if self._header_count > MAX_HEADERS:
-            self._too_large = True
-            raise HeadTooLarge  # httptools stops parsing; uvicorn answers a parser error through send_400_response
+        self._head_size += len(name) + len(value) + 4  # ": " and CRLF
+        self._refuse_if_over()
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
@@ -45,7 +54,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self._in_head:
             self._head_bytes += len(data)
         super().data_received(data)
-        # Checked after parsing: a chunk that completes the head and carries some of the body is not a long head.
+        # A head still unfinished after this chunk: its bytes so far are bounded too (httptools holds them in memory).
         if self._in_head and self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
             self._too_large = True
             self.send_400_response("")

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 _CJK = "\u4e00-\u9fff"
 # Order matters: longer, more specific shapes first (an ID number before a run of digits, a phone before a number).
 _PATTERNS = (
-    (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "[邮箱]"),
+    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"), "[邮箱]"),
     (re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)"), "[身份证号]"),
     # mobile numbers, also written +86 138 0000 1111 or 138-0000-1111
     (re.compile(r"(?<![\d+])(?:\+?\s?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?!\d)"), "[电话]"),
@@ -28,8 +28,8 @@ _PATTERNS = (
 def redact(text: str, names: Iterable[str] = ()) -> str:
     """The question without e-mail addresses, ID and phone numbers, account ids, street addresses, licence plates,
     long numbers and people's names: `names` (found by the segmenter's tagger) and names after 我叫/同事/… ."""
-    for name in sorted({n for n in names if len(n) >= 2}, key=len, reverse=True):
-        text = text.replace(name, "[姓名]")
     for pattern, repl in _PATTERNS:
         text = pattern.sub(repl, text)
+    for name in sorted({n for n in names if len(n) >= 2}, key=len, reverse=True):  # after the patterns: 阳光小区 is an address
+        text = text.replace(name, "[姓名]")
     return text

@@ -96,10 +96,11 @@ function hotlineOf(answer) {
   return href ? { value, href } : null;
 }
 
-/** Text with every mention of the hotline number as a tel: link (nodes to append). */
+/** Text with every mention of the hotline number as a tel: link (nodes to append); not inside www.12339.gov.cn. */
 function withHotline(text, hotline) {
   if (!hotline) return [text];
-  const parts = String(text).split(hotline.value);
+  const number = new RegExp(`(?<![\\w.])${hotline.value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\w.])`);
+  const parts = String(text).split(number);
   const out = [parts[0]];
   for (const part of parts.slice(1)) out.push(el("a", { class: "tel-link", text: hotline.value, attrs: { href: hotline.href } }), part);
   return out;
