@@ -38,7 +38,7 @@ class RateLimiter:
             tokens, last = self._buckets.get(client, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
             if tokens >= cost - 1e-9:  # forty 0.05s must add up to exactly 2 tokens
-                self._buckets[client] = (tokens - cost, now)
+                self._buckets[client] = (max(0.0, tokens - cost), now)
                 if len(self._buckets) > self.MAX_CLIENTS:
                     self._prune(now)
                 return 0
