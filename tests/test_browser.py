@@ -6,6 +6,7 @@ Skipped when chromium is missing, unless BOT_REQUIRE_BROWSER=1, then failed.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import os
@@ -81,15 +82,15 @@ def _build_index() -> None:
     assert done.returncode == 0, f"bot build failed:\n{done.stderr[-3000:]}"
 
 
-@pytest.fixture(scope="module")
-def base_url():
-    """A `bot serve` on a free port for this module; terminated at the end."""
+@contextlib.contextmanager
+def serving(**env: str):
+    """`bot serve` on a free port with these BOT_ settings added to the environment; yields its URL, then stops it."""
     _build_index()
     port = _free_port()
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
-        cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -108,6 +109,13 @@ def base_url():
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    """A `bot serve` on a free port for this module; terminated at the end."""
+    with serving() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +227,7 @@ def test_chat_answer_cites_article_19_and_shows_channels(base_url, new_page):
     page.screenshot(path=str(SCREENSHOTS / "chat.png"))
 
     cite = citation(answer, "第十九条")
-    expect(cite.locator("figcaption")).to_contain_text("浙江省反间谍安全防范办法 第十九条")
+    expect(cite.locator("figcaption")).to_contain_text("《浙江省反间谍安全防范办法》第十九条")
     expect(cite.locator("blockquote")).to_contain_text("电话、信函、网络")
     expect(strip).to_contain_text("12339")
     expect(answer.locator(".suggestions .chip").first).to_be_visible()
