@@ -88,14 +88,24 @@ def channel_href(channel: Channel) -> str | None:
 def channels_html(channels: list[Channel], find_local: str, links: bool = True) -> str:
     """The <li> items of the channel strip. Phone and website show their number or address (linked unless `links` is
     off: a kiosk must not leave its page); a channel that says `how` expands to it, with the local offices."""
+    hotline = next((c for c in channels if c.kind == "hotline" and channel_href(c)), None)
+
+    def text(value: str) -> str:
+        """Escaped, the hotline's number dialable wherever it is mentioned (not inside www.12339.gov.cn)."""
+        escaped = _esc(value)
+        if not (links and hotline):
+            return escaped
+        number = re.compile(rf"(?<![\w.]){re.escape(_esc(hotline.value))}(?![\w.])", re.ASCII)
+        return number.sub(f'<a class="tel-link" href="{_esc(channel_href(hotline))}">{_esc(hotline.value)}</a>', escaped)
+
     offices = [c for c in channels if c.kind == "office"]
-    where = "".join(f"<p>{_esc(o.label)}：{_esc(o.value)}</p>" for o in offices) or (f"<p>{_esc(find_local)}</p>" if find_local else "")
+    where = "".join(f"<p>{_esc(o.label)}：{text(o.value)}</p>" for o in offices) or (f"<p>{text(find_local)}</p>" if find_local else "")
     items = []
     for ch in channels:
         kind = re.sub(r"[^a-z_]", "", ch.kind.lower()) or "other"
         href = channel_href(ch)
         if ch.how:
-            body = f'<details class="ch-how"><summary class="ch-value">{_esc(ch.label)}</summary><p>{_esc(ch.how)}</p>{where}</details>'
+            body = f'<details class="ch-how"><summary class="ch-value">{_esc(ch.label)}</summary><p>{text(ch.how)}</p>{where}</details>'
         elif href or kind in ("hotline", "website", "office"):
             short = {"hotline": "电话", "website": "网站"}.get(kind, "")
             value = _esc(ch.value)

@@ -236,6 +236,10 @@ def test_channels_are_escaped_and_letters_and_visits_name_the_local_office():
     with_office = channels_html([letter, office], "拨打12339咨询。")
     assert "写清看到的情况。" in with_office and "某某市国家安全局：某某市某某路1号" in with_office and "咨询" not in with_office
     assert "拨打12339咨询。" in channels_html([letter], "拨打12339咨询。")
+    hotline = Channel("hotline", "举报受理电话", "12339", "tel:12339")
+    dialable = channels_html([hotline, letter], "不知道地址的，拨打12339咨询，或看www.12339.gov.cn。")
+    assert dialable.count('href="tel:12339"') == 2 and "www.12339.gov.cn" in dialable  # strip and how, not the website
+    assert 'href="tel:' not in channels_html([hotline, letter], "拨打12339咨询。", links=False)
 
 
 # ---------------------------------------------------------------- what a page load costs

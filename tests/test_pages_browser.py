@@ -221,6 +221,17 @@ def test_a_cited_item_is_highlighted_on_a_line_of_its_own(base_url, new_page):  
     expect(card.locator("blockquote .legal-item")).to_have_count(4)
     card.get_by_role("button", name=re.compile("展开全文")).click()
     expect(card.locator(".full-article .legal-item")).to_have_count(4)
+    # a quotation of single 项 says so in its title, and 展开全文 highlights exactly those 项 of the article
+    answer = ask(page, "发现间谍行为应该怎么举报？")
+    for card in answer.locator("figure.cite").all():
+        quote = card.locator("blockquote")
+        if quote.locator(".legal-lead").count() or not quote.locator(".legal-item").count():
+            continue
+        expect(card.locator("figcaption")).to_have_text(re.compile(r"款第（.+）项$"))
+        card.get_by_role("button", name=re.compile("展开全文")).click()
+        cited = card.locator(".full-article .legal-item.is-cited")
+        expect(cited).to_have_count(quote.locator(".legal-item").count())
+        expect(cited.first).to_contain_text(quote.locator(".legal-item").first.inner_text())
     assert rec.errors == []
 
 

@@ -2,7 +2,7 @@
 // Everything typed or returned by the API is rendered with createElement/textContent, never as HTML.
 // The reporting channels are in the page as the server sent it (from corpus/channels.yaml): no script fills them.
 import { el, safeHref } from "./dom.js";
-import { articleHref, citationTitle, legalText } from "./legal.js";
+import { articleHref, citationTitle, legalText, quotedItems } from "./legal.js";
 
 export { el, safeHref };
 
@@ -173,7 +173,9 @@ export function createChat(opts) {
     return node;
   }
 
-  function citationNode(c) {
+  function citationNode(cited) {
+    // the 项 quoted: as the answer says, or as the verbatim quotation itself shows ("（二）发现间谍行为…")
+    const c = { ...cited, items: Array.isArray(cited.items) && cited.items.length ? cited.items : quotedItems(cited.text) };
     const title = citationTitle(c);
     const figure = el("figure", { class: "cite" });
     figure.append(el("figcaption", { class: "cite-label", text: title }));

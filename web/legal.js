@@ -18,6 +18,24 @@ function itemNumbers(items) {
   return (Array.isArray(items) ? items : []).map(Number).filter((n) => Number.isInteger(n) && n > 0);
 }
 
+/** The 项 a quotation consists of, by their own numbers ("（二）…" → [2]); [] when it quotes more than items. */
+export function quotedItems(text) {
+  const lines = String(text || "").split("\n").map((l) => l.trim()).filter(Boolean);
+  const numbers = lines.map((line) => {
+    const match = /^[（(]([一二三四五六七八九十]+)[）)]/.exec(line);
+    return match ? cnToInt(match[1]) : 0;
+  });
+  return numbers.length && numbers.every((n) => n > 0) ? numbers : [];
+}
+
+function cnToInt(numeral) {
+  const digit = (ch) => CN_DIGITS.indexOf(ch);
+  if (numeral === "十") return 10;
+  if (numeral.startsWith("十")) return 10 + digit(numeral[1]);
+  if (numeral.includes("十")) return digit(numeral[0]) * 10 + (numeral.length > 2 ? digit(numeral[2]) : 0);
+  return digit(numeral);
+}
+
 /** Exactly what a citation quotes: 《浙江省反间谍安全防范办法》第十二条第一款第（一）（三）项. */
 export function citationTitle({ title, label, paragraph, items } = {}) {
   const doc = title ? `《${title}》` : "";
