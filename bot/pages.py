@@ -41,6 +41,17 @@ ERRORS = {  # status → (title, what to do); 0: any other status
     0: ("出了点问题", "请返回问答页面再试。"),
 }
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+# The channels as every page shows them: a strip under the header; on the classroom pages, a box on the summary.
+CHANNEL_STRIP = """<aside class="channels" aria-labelledby="channels-title">
+  <div class="inner">
+    <h2 class="channels-title" id="channels-title">官方举报渠道</h2>
+    <ul class="channel-list" id="channel-list">{items}</ul>
+  </div>
+</aside>"""
+CLASSROOM_CHANNELS = """<aside class="cr-channels" id="cr-channels" aria-labelledby="cr-channels-title">
+    <h2 id="cr-channels-title">发现可疑情况，请通过官方渠道报告</h2>
+    <ul class="channel-list" id="channel-list">{items}</ul>
+  </aside>"""
 
 
 @dataclass(frozen=True)
@@ -136,9 +147,11 @@ class Pages:
         self.assets, self.version = load_assets(web_dir)
         hotline = next((c for c in corpus.channels if c.kind == "hotline"), None)
         find_local = str(corpus.channels_source.get("find_local") or "").strip()
+        items, items_text = channels_html(corpus.channels, find_local), channels_html(corpus.channels, find_local, links=False)
         values = {
-            "channels": channels_html(corpus.channels, find_local),
-            "channels_text": channels_html(corpus.channels, find_local, links=False),
+            "channel_strip": CHANNEL_STRIP.format(items=items),
+            "channel_strip_text": CHANNEL_STRIP.format(items=items_text),  # the kiosk: nothing that leaves the page
+            "classroom_channels": CLASSROOM_CHANNELS.format(items=items),
             "hotline": _esc(hotline.value) if hotline else "",
             "hotline_href": _esc(channel_href(hotline) or "") if hotline else "",
             "greeting": _json_for_script(greeting_json),

@@ -30,7 +30,7 @@ def channels_shown(page, links: bool = True) -> None:
     expect(strip).to_contain_text("信函举报")
     expect(strip).to_contain_text("当面举报")
     if links:
-        expect(strip.locator("a[href='tel:12339']")).to_be_visible()
+        expect(strip.locator("a.ch-value[href='tel:12339']")).to_be_visible()
 
 
 # ---------------------------------------------------------------- the channels are never missing
