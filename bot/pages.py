@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import html
 import importlib.util
-import mimetypes
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ ERRORS = {  # status → (title, what to do); 0: any other status
     405: ("无法这样打开这个页面", "请从问答页面重新进入。"),
     0: ("出了点问题", "请返回问答页面再试。"),
 }
+ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}  # what /static/ serves
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 # The channels as every page shows them: a strip under the header; on the classroom pages, a box on the summary.
 CHANNEL_STRIP = """<aside class="channels" aria-labelledby="channels-title">
@@ -71,11 +71,7 @@ def load_assets(web_dir: Path) -> tuple[dict[str, Asset], str]:
     """The scripts and styles of web/ by file name, and a version naming this exact set of web files."""
     files = {p.name: p.read_bytes() for p in sorted(web_dir.iterdir()) if p.is_file()}
     version = hashlib.sha256(b"".join(name.encode() + b"\0" + body for name, body in files.items())).hexdigest()[:12]
-    assets = {
-        name: _asset(body, (mimetypes.guess_type(name)[0] or "application/octet-stream") + ("; charset=utf-8" if name.endswith((".js", ".css")) else ""))
-        for name, body in files.items()
-        if name.endswith((".js", ".css"))
-    }
+    assets = {name: _asset(body, ASSET_TYPES[Path(name).suffix]) for name, body in files.items() if Path(name).suffix in ASSET_TYPES}
     return assets, version
 
 

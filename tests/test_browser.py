@@ -213,7 +213,7 @@ def test_chat_answer_cites_article_19_and_shows_channels(base_url, new_page):
     expect(page.locator("#chat-log")).to_have_attribute("aria-live", "polite")
     # the channel strip is filled from the API before the first question, 12339 as a tel: link
     strip = page.locator(".channels")
-    expect(strip.locator("a[href^='tel:']")).to_have_text("12339")
+    expect(strip.locator("a.ch-value[href^='tel:']")).to_have_text("12339")
     expect(strip.locator("a[href*='12339.gov.cn']")).to_have_text("www.12339.gov.cn")
     expect(strip).to_contain_text("当面举报")
     expect(page.locator(".privacy-note")).to_contain_text("请勿在此输入个人信息或涉密内容")
@@ -389,7 +389,7 @@ def test_widget_survives_hostile_css_and_answers(base_url, host_page_url, new_pa
     frame = page.frame_locator("iframe[title='反间谍安全防范问答']")
     answer = ask(frame, "举报间谍有奖励吗")
     expect(answer.locator("figure.cite").first).to_be_visible()
-    expect(frame.locator(".channels a[href^='tel:']")).to_have_text("12339")
+    expect(frame.locator(".channels a.ch-value[href^='tel:']")).to_have_text("12339")
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") == 2  # host CSS untouched
 
     # keyboard: Escape closes the panel and focus returns to the button

@@ -287,19 +287,21 @@ def test_kiosk_home_button_stays_visible_after_a_long_answer_and_the_countdown_c
     page, rec = new_page(1080, 1920)
     page.goto(base_url + "/kiosk?idle=13")
     page.locator(".ask-tile").first.click()
-    answer = page.locator("#chat-log > article.msg-bot").first
-    expect(answer.locator("figure.cite").first).to_be_visible()
-    more = answer.get_by_role("button", name=re.compile("更多依据"))
-    if more.count():
+    answers = page.locator("#chat-log > article.msg-bot")
+    expect(answers.first.locator("figure.cite").first).to_be_visible()
+    answers.first.locator(".chip").first.click()  # a second answer below the first
+    expect(answers).to_have_count(2)
+    log = page.locator("#chat-log")
+    for more in log.get_by_role("button", name=re.compile("更多依据")).all():
         more.click()
-    closed = answer.get_by_role("button", name=re.compile("^展开全文"))
-    for _ in range(10):  # every article in full: as long as an answer gets
+    closed = log.get_by_role("button", name=re.compile("^展开全文"))
+    for _ in range(20):  # every article in full: as long as answers get
         if not closed.count():
             break
         closed.first.click()
-    expect(answer.locator(".full-article .legal-para").first).to_be_visible()
+    expect(log.locator(".full-article .legal-para").last).to_be_visible()
     main = page.locator("#kiosk-main")
-    assert page.evaluate("document.getElementById('kiosk-main').scrollHeight") > main.bounding_box()["height"] * 1.5
+    assert page.evaluate("document.getElementById('kiosk-main').scrollHeight") > main.bounding_box()["height"] * 1.5  # screens of it
     page.evaluate("document.getElementById('kiosk-main').scrollTop = 1e6")
     home = page.get_by_role("button", name="返回首页（清空对话）")
     expect(home).to_be_in_viewport()
@@ -424,6 +426,7 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_page(base_url, new_pa
     page.goto(base_url + "/quiz")
     check("quiz set-up")
     page.goto(base_url + "/quiz?n=2&seed=axe")
+    expect(page.locator(".quiz-item")).to_be_visible()
     page.keyboard.press("a")
     expect(page.locator(".quiz-article[data-loaded]")).to_be_visible()
     check("quiz item")
