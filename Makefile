@@ -19,6 +19,11 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) -e '.[test,st]'
 	touch $@
 
+# axe-core for the browser tests' accessibility checks (npm registry; injected into pages by the tests, never served)
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(VENV)/.installed-bench: $(VENV)/.installed
 	$(PIP) -e '.[bench]'
 	touch $@
@@ -32,7 +37,7 @@ run: build
 check: $(VENV)/.installed
 	$(BIN)/bot check-corpus
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test node_modules/.installed
 	$(BIN)/bot check-corpus
 	$(BIN)/python -m pytest -q
 

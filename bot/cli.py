@@ -95,10 +95,14 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def uvicorn_options(settings: Settings, host: str, port: int) -> dict:
-    """How `bot serve` runs uvicorn: no access log (it would print questions in query strings), no Server header."""
+    """How `bot serve` runs uvicorn: no access log (it would print questions in query strings), no Server header,
+    request heads bounded, and X-Forwarded-For believed only through BOT_TRUSTED_PROXIES (uvicorn's own proxy
+    headers would believe it from 127.0.0.1, so any local tunnel could pick its address and escape the rate limit)."""
+    from .http_limits import BoundedHttpToolsProtocol
+
     return {
         "host": host, "port": port, "access_log": False, "log_level": settings.log_level.lower(), "server_header": False,
-        "timeout_keep_alive": settings.keep_alive,
+        "timeout_keep_alive": settings.keep_alive, "proxy_headers": False, "http": BoundedHttpToolsProtocol,
     }
 
 

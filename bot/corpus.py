@@ -231,6 +231,7 @@ class Channel:
     label: str
     value: str
     href: str = ""
+    how: str = ""  # what to do to use it (a letter, a visit), for the pages
 
 
 @dataclass(frozen=True)
@@ -563,7 +564,9 @@ def _load_channels(root: Path, problems: list[str]) -> tuple[list[Channel], dict
         if not isinstance(raw, dict) or not raw.get("kind") or not raw.get("value"):
             problems.append(f"{path}:{raw.get('__line__', 1) if isinstance(raw, dict) else 1}: a channel needs kind, label and value")
             continue
-        channels.append(Channel(str(raw["kind"]), str(raw.get("label", "")), str(raw["value"]), str(raw.get("href", ""))))
+        channels.append(
+            Channel(str(raw["kind"]), str(raw.get("label", "")), str(raw["value"]), str(raw.get("href", "")), str(raw.get("how", "")).strip())
+        )
     return channels, data
 
 

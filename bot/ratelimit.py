@@ -1,4 +1,7 @@
-"""Per-client rate limiting (token buckets in memory; each worker keeps its own)."""
+"""Per-client rate limiting by cost (token buckets in memory; each worker keeps its own).
+
+A new question needs the encoder and costs one token; a cached answer costs a small fraction of one, so a class
+behind one school address can tap the same starter questions while one client still cannot flood the encoder."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import time
 
 
 class RateLimiter:
-    """`rate` answers per minute per client, with bursts of `burst`; loopback clients exempt unless asked."""
+    """`rate` tokens per minute per client, at most `burst` saved up; loopback clients exempt unless asked."""
 
     MAX_CLIENTS = 50_000  # forget idle clients past this many, so memory stays bounded under a flood
 
@@ -26,21 +29,21 @@ class RateLimiter:
         """Whether any limit applies."""
         return self.rate > 0
 
-    def retry_after(self, client: str) -> int:
-        """0 if the client may go ahead (and charge it one token), else seconds to wait."""
+    def retry_after(self, client: str, cost: float = 1.0) -> int:
+        """0 if the client may go ahead (and charge it `cost` tokens), else seconds until it may."""
         if not self.enabled or (not self.limit_loopback and _is_loopback(client)):
             return 0
         now = self.clock()
         with self._lock:
             tokens, last = self._buckets.get(client, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens >= 1.0:
-                self._buckets[client] = (tokens - 1.0, now)
+            if tokens >= cost - 1e-9:  # forty 0.05s must add up to exactly 2 tokens
+                self._buckets[client] = (max(0.0, tokens - cost), now)
                 if len(self._buckets) > self.MAX_CLIENTS:
                     self._prune(now)
                 return 0
             self._buckets[client] = (tokens, now)
-            return max(1, math.ceil((1.0 - tokens) / self.rate))
+            return max(1, math.ceil((cost - tokens) / self.rate))
 
     def _prune(self, now: float) -> None:
         full_after = self.burst / self.rate

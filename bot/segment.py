@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import jieba
+import jieba.posseg
 
 from .normalize import Synonyms, normalize
 
@@ -59,6 +60,7 @@ class Segmenter:
                 if parts and not line.startswith("#"):
                     words.add(normalize(parts[0]))
         self._words = words
+        self._tagger: jieba.posseg.POSTokenizer | None = None  # built on first use: only the opt-in log needs it
 
     @property
     def added_words(self) -> frozenset[str]:
@@ -110,3 +112,11 @@ class Segmenter:
                 continue
             out.append(self.synonyms(tok))
         return out
+
+    def person_names(self, text: str) -> list[str]:
+        """People's names in a text, as jieba's part-of-speech tagger finds them (nr*: 王小明, 李雷, 老王)."""
+        self._ready()
+        with self._lock:
+            if self._tagger is None:
+                self._tagger = jieba.posseg.POSTokenizer(self._jieba)
+        return [w.word for w in self._tagger.cut(text) if w.flag.startswith("nr")]

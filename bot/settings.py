@@ -33,14 +33,22 @@ class Settings(BaseSettings):
     access_log: bool = Field(False, description="log method, route template, status and time of each request (never the text)")
     log_unanswered: bool = Field(False, description="opt-in: log questions that found no answer, redacted")
     log_level: str = Field("INFO", description="logging level")
-    rate_limit: int = Field(60, ge=0, description="answers per minute per client IP (0 turns rate limiting off)")
-    rate_limit_burst: int = Field(20, ge=1, description="answers a client may ask at once before the rate applies")
+    rate_limit: int = Field(60, ge=0, description="new questions per minute per client IP (0 turns rate limiting off)")
+    rate_limit_burst: int = Field(20, ge=1, description="new questions a client may ask at once before the rate applies")
     rate_limit_loopback: bool = Field(False, description="also limit clients on 127.0.0.1/::1 (a kiosk on loopback is exempt by default)")
     max_pending: int = Field(
         16, ge=0,
         description="new (uncached) questions waiting or being answered at once per worker; past it a new one gets 503 + Retry-After at once (0 = no limit)",
     )
     trusted_proxies: str = Field("", description="comma-separated proxy IPs/CIDRs whose X-Forwarded-For is believed")
+    # issue 13: what costs a client its rate, and who may frame the widget's page
+    rate_limit_cached_cost: float = Field(
+        0.05, ge=0, le=1,
+        description="what an answer from the cache costs, in new questions (0.05: twenty cached answers count as one new question)",
+    )
+    embed_ancestors: str = Field(
+        "*", pattern=r"^[A-Za-z0-9*:/.\-' \[\]]+$", description="origins allowed to frame /embed, the widget's page (space-separated; * = any site may embed the widget)",
+    )
     keep_alive: int = Field(
         75, ge=1,
         description="seconds an idle keep-alive connection stays open; longer than a reverse proxy's or a visitor's pause, so the"

@@ -6,7 +6,8 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.api import create_app, redact
+from bot.api import create_app
+from bot.redact import redact
 from bot.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -27,7 +28,9 @@ def chat(client, message, history=None):
 
 
 def assert_answer_shape(answer, corpus_version):
-    assert set(answer) == {"intent", "answer", "citations", "channels", "suggestions", "confidence", "corpus_version"}
+    assert set(answer) == {
+        "intent", "answer", "citations", "channels", "suggestions", "confidence", "corpus_version", "coverage", "lang", "steps",
+    }
     assert answer["corpus_version"] == corpus_version
     assert any(ch["kind"] == "hotline" and ch["value"] == "12339" for ch in answer["channels"])
     assert 0.0 <= answer["confidence"] <= 1.0

@@ -6,6 +6,7 @@ Skipped when chromium is missing, unless BOT_REQUIRE_BROWSER=1, then failed.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import os
@@ -81,15 +82,15 @@ def _build_index() -> None:
     assert done.returncode == 0, f"bot build failed:\n{done.stderr[-3000:]}"
 
 
-@pytest.fixture(scope="module")
-def base_url():
-    """A `bot serve` on a free port for this module; terminated at the end."""
+@contextlib.contextmanager
+def serving(**env: str):
+    """`bot serve` on a free port with these BOT_ settings added to the environment; yields its URL, then stops it."""
     _build_index()
     port = _free_port()
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
-        cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -108,6 +109,13 @@ def base_url():
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    """A `bot serve` on a free port for this module; terminated at the end."""
+    with serving() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +213,7 @@ def test_chat_answer_cites_article_19_and_shows_channels(base_url, new_page):
     expect(page.locator("#chat-log")).to_have_attribute("aria-live", "polite")
     # the channel strip is filled from the API before the first question, 12339 as a tel: link
     strip = page.locator(".channels")
-    expect(strip.locator("a[href^='tel:']")).to_have_text("12339")
+    expect(strip.locator("a.ch-value[href^='tel:']")).to_have_text("12339")
     expect(strip.locator("a[href*='12339.gov.cn']")).to_have_text("www.12339.gov.cn")
     expect(strip).to_contain_text("当面举报")
     expect(page.locator(".privacy-note")).to_contain_text("请勿在此输入个人信息或涉密内容")
@@ -219,7 +227,7 @@ def test_chat_answer_cites_article_19_and_shows_channels(base_url, new_page):
     page.screenshot(path=str(SCREENSHOTS / "chat.png"))
 
     cite = citation(answer, "第十九条")
-    expect(cite.locator("figcaption")).to_contain_text("浙江省反间谍安全防范办法 第十九条")
+    expect(cite.locator("figcaption")).to_contain_text("《浙江省反间谍安全防范办法》第十九条")
     expect(cite.locator("blockquote")).to_contain_text("电话、信函、网络")
     expect(strip).to_contain_text("12339")
     expect(answer.locator(".suggestions .chip").first).to_be_visible()
@@ -381,7 +389,7 @@ def test_widget_survives_hostile_css_and_answers(base_url, host_page_url, new_pa
     frame = page.frame_locator("iframe[title='反间谍安全防范问答']")
     answer = ask(frame, "举报间谍有奖励吗")
     expect(answer.locator("figure.cite").first).to_be_visible()
-    expect(frame.locator(".channels a[href^='tel:']")).to_have_text("12339")
+    expect(frame.locator(".channels a.ch-value[href^='tel:']")).to_have_text("12339")
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") == 2  # host CSS untouched
 
     # keyboard: Escape closes the panel and focus returns to the button

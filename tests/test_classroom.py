@@ -392,7 +392,8 @@ def test_pages_are_served_without_inline_code(client, path, script):
     assert response.headers["content-type"].startswith("text/html")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     html = response.text
-    assert f'<script type="module" src="{script}"></script>' in html
+    versioned = script.replace("/static/", f"/static/{client.app.state.pages.version}/")
+    assert f'<script type="module" src="{versioned}"></script>' in html
     assert re.findall(r"<script(?![^>]*\bsrc=)", html) == []  # no inline script
     assert "<style" not in html and not re.search(r"\s(style|on[a-z]+)=", html)  # no inline style or handler
     for asset in ("/static/app.css", "/static/classroom.css", script, "/static/classroom.js", "/static/chat.js"):

@@ -87,7 +87,7 @@ def test_quiz_of_five_end_to_end(base_url, new_page):  # noqa: F811 - pytest fix
             expect(block.locator(".is-cited")).to_have_count(0)
         if i < 4:
             press_until(page, "PageDown", progress, f"第 {i + 2} / 5 题")
-    press_until(page, "PageDown", progress, "得分")
+    press_until(page, "PageDown", progress, "测验完成")
     score = page.locator(".quiz-score")
     expect(score).to_have_attribute("data-correct", "4")
     expect(score).to_have_attribute("data-total", "5")

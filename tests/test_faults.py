@@ -24,7 +24,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.api import MAX_BODY, BodyLimit, create_app
+from bot.api import create_app
+from bot.middleware import MAX_BODY, BodyLimit
 from bot.corpus import load_corpus
 from bot.engine import Engine
 from bot.index import Index, IndexError_, save_atomically

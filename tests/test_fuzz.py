@@ -17,7 +17,9 @@ from schemathesis import checks as st_checks
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from bot.api import MAX_BODY, MAX_MESSAGE, AnswerOut, create_app
+from bot.api import create_app
+from bot.middleware import MAX_BODY
+from bot.schemas import MAX_MESSAGE, AnswerOut
 from bot.fusion import fuse
 from bot.normalize import normalize, strip_control
 from bot.settings import Settings

@@ -50,3 +50,12 @@ def test_api_answers_429_with_retry_after(fake_engine):
     assert "try again" in limited.json()["detail"]
     assert client.get("/api/ask", params={"q": "举报"}, headers={"X-Forwarded-For": "198.51.100.8"}).status_code == 200
     assert client.get("/healthz").status_code == 200  # only answers are limited
+
+
+def test_requests_are_charged_by_cost():
+    clock = Clock()
+    limiter = RateLimiter(rate_per_minute=60, burst=2, clock=clock)
+    assert [limiter.retry_after("1.2.3.4", 0.05) for _ in range(40)] == [0] * 40  # forty cached answers: two tokens
+    assert limiter.retry_after("1.2.3.4", 1.0) == 1  # nothing left for a new question
+    clock.now += 1.0
+    assert limiter.retry_after("1.2.3.4", 1.0) == 0

@@ -1,5 +1,8 @@
-// The readable article page /docs/{doc_id}/{n}: the full article, the cited paragraph (?p=N or #pN) highlighted.
-import { el, fetchArticle, fetchJSON } from "./chat.js";
+// The readable article page /docs/{doc_id}/{n}: the full article, the cited paragraph (?p=N or #pN) highlighted,
+// or only its cited items (?p=N&i=1,3).
+import { fetchArticle, fetchJSON } from "./chat.js";
+import { el } from "./dom.js";
+import { legalText } from "./legal.js";
 
 const root = document.getElementById("article");
 const nav = document.getElementById("article-nav");
@@ -10,7 +13,8 @@ function location_() {
   const fromQuery = new URLSearchParams(location.search).get("p");
   const fromHash = /^#p(\d+)$/.exec(location.hash);
   const p = Number.parseInt(fromQuery || (fromHash && fromHash[1]) || "", 10);
-  return { docId: match[1], n: Number(match[2]), paragraph: Number.isFinite(p) && p > 0 ? p : null };
+  const items = (new URLSearchParams(location.search).get("i") || "").split(",").map(Number).filter((i) => Number.isInteger(i) && i > 0);
+  return { docId: match[1], n: Number(match[2]), paragraph: Number.isFinite(p) && p > 0 ? p : null, items };
 }
 
 function navLink(text, href) {
@@ -47,13 +51,7 @@ async function show() {
     head.append(el("p", { class: "article-status", text: doc.status + (doc.effective ? ` · ${doc.effective} 施行` : "") }));
   }
   const paragraphs = Array.isArray(article.paragraphs) && article.paragraphs.length ? article.paragraphs : [String(article.text || "")];
-  const body = el("div", { class: "article-body" });
-  paragraphs.forEach((text, i) => {
-    const cited = where.paragraph === i + 1;
-    const p = el("p", { class: cited ? "is-cited" : null, text, attrs: { id: `p${i + 1}` } });
-    if (cited) p.prepend(el("span", { class: "visually-hidden", text: "（被引用的一款）" }));
-    body.append(p);
-  });
+  const body = legalText(paragraphs, { paragraph: where.paragraph, items: where.items, className: "article-body legal", ids: true });
   root.replaceChildren(head, body);
 
   const links = [];
@@ -62,7 +60,7 @@ async function show() {
   links.push(navLink("返回问答", "/"));
   nav.replaceChildren(...links);
 
-  const target = where.paragraph && document.getElementById(`p${where.paragraph}`);
+  const target = where.paragraph && (body.querySelector(".legal-item.is-cited") || document.getElementById(`p${where.paragraph}`));
   if (target) target.scrollIntoView({ block: "center" });
 }
 

@@ -1,45 +1,29 @@
 // The chat shared by the chat page (/), the embedded chat (/embed) and the kiosk (/kiosk).
 // Everything typed or returned by the API is rendered with createElement/textContent, never as HTML.
+// The reporting channels are in the page as the server sent it (from corpus/channels.yaml): no script fills them.
+import { el, safeHref } from "./dom.js";
+import { articleHref, citationTitle, legalText, quotedItems } from "./legal.js";
 
-export const MAX_MESSAGE = 500;       // characters a visitor can type in one message
+export { el, safeHref };
+
+export const MAX_MESSAGE = 500;       // characters a visitor can type in one message (the server's limit too)
 const HISTORY_TURNS = 6;              // earlier turns sent along, so "那学生呢？" can be understood
 const HISTORY_TEXT = 400;             // each earlier turn is trimmed to this length
 const HISTORY_CITATIONS = 8;          // articles a bot turn says it showed (the server bounds it the same)
-const TIMEOUT_MS = 20000;
+const CITATIONS_SHOWN = 2;            // citation cards shown at once; the rest behind 「更多依据」
+const TIMEOUT_MS = 10000;             // a question normally takes well under a second; past this, give up and offer 重试
 const RETRY_AFTER_MAX = 10;           // seconds: never wait longer than this before the one retry, whatever the server says
 const BUSY_TEXT = "现在提问的人较多，请稍等片刻再试。";
-
-/** Build an element: el("p", {class: "x", text: "…", attrs: {…}}, child, …). */
-export function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  if (props.class) node.className = props.class;
-  if (props.text != null) node.textContent = String(props.text);
-  for (const [name, value] of Object.entries(props.attrs || {})) {
-    if (value != null && value !== false) node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children) {
-    if (child != null && child !== false) node.append(child);
-  }
-  return node;
-}
-
-/** A link target from data, or null: same-site paths and http(s)/tel/mailto only (never javascript:). */
-export function safeHref(value) {
-  if (typeof value !== "string") return null;
-  const v = value.trim();
-  if (/^\/(?!\/)/.test(v)) return v;
-  if (/^(https?:\/\/|tel:|mailto:)/i.test(v)) return v;
-  return null;
-}
 
 let idCounter = 0;
 const nextId = (prefix) => `${prefix}-${++idCounter}`;
 
-/** GET or POST JSON with a timeout; throws an Error whose .status is the HTTP status (0 for network)
+/** GET or POST JSON with a timeout; throws an Error whose .status is the HTTP status (0 for network, "timeout")
  *  and whose .retryAfter is the server's Retry-After in seconds (1 when it sent none). */
 export async function fetchJSON(url, { body, signal } = {}) {
   const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), TIMEOUT_MS);
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; timeout.abort(); }, TIMEOUT_MS);
   const abort = () => timeout.abort();
   if (signal) signal.addEventListener("abort", abort, { once: true });
   try {
@@ -60,7 +44,7 @@ export async function fetchJSON(url, { body, signal } = {}) {
     }
     return await res.json();
   } catch (err) {
-    if (err.status == null) err.status = 0;
+    if (err.status == null) err.status = timedOut ? "timeout" : 0;
     throw err;
   } finally {
     clearTimeout(timer);
@@ -68,60 +52,18 @@ export async function fetchJSON(url, { body, signal } = {}) {
   }
 }
 
-/** The greeting answer (GET /api/ask?q=你好): its channels fill the strip before the first question. */
-export function fetchGreeting() {
-  return fetchJSON("/api/ask?q=" + encodeURIComponent("你好"));
-}
-
 /** Fetch one article: {doc_id, title, article, label, text, paragraphs}. */
 export function fetchArticle(docId, n) {
   return fetchJSON(`/api/docs/${encodeURIComponent(docId)}/articles/${encodeURIComponent(n)}`);
 }
 
-function channelHref(ch) {
-  const href = safeHref(ch.href);
-  if (href) return href;
-  const value = String(ch.value || "");
-  if (ch.kind === "hotline" && /^[0-9 +-]+$/.test(value)) return "tel:" + value.replace(/[^0-9+]/g, "");
-  if (ch.kind === "website" && /^[a-z0-9.-]+\.[a-z]{2,}(\/\S*)?$/i.test(value)) return "https://" + value;
-  return null;
-}
-
-/** Fill a <ul> with the reporting channels: phone as tel:, website as a link, the others as text. */
-export function renderChannels(list, channels, { links = true } = {}) {
-  if (!list || !Array.isArray(channels) || channels.length === 0) return;
-  list.replaceChildren(
-    ...channels.map((ch) => {
-      const kind = String(ch.kind || "other").replace(/[^a-z_]/gi, "");
-      const item = el("li", { class: `ch-${kind}` });
-      const href = channelHref(ch);
-      if (href) {
-        // phone and website: the number or address itself must be visible, linked where a link makes sense
-        const short = ch.kind === "hotline" ? "电话" : ch.kind === "website" ? "网站" : "";
-        item.append(el("span", { class: "ch-label", text: `${ch.label || ""}` }), " ");
-        if (short) item.append(el("span", { class: "ch-short", text: short, attrs: { "aria-hidden": "true" } }), " ");
-        const external = /^https?:/i.test(href);
-        const attrs = links ? { href, target: external ? "_blank" : null, rel: external ? "noopener noreferrer" : null } : {};
-        item.append(el(links ? "a" : "span", { class: "ch-value", text: ch.value, attrs }));
-      } else {
-        item.append(el("span", { class: "ch-value", text: ch.label || ch.value, attrs: { title: ch.value || null } }));
-      }
-      return item;
-    }),
-  );
-  const status = list.parentElement && list.parentElement.querySelector(".channels-status");
-  if (status) status.hidden = true;
-}
-
-/** Load the channels strip from the greeting answer; returns that answer (or null when offline). */
-export async function loadChannels(list, options) {
+/** The answer the page was rendered with (the greeting), or null. */
+function renderedGreeting() {
+  const node = document.getElementById("greeting");
+  if (!node) return null;
   try {
-    const greeting = await fetchGreeting();
-    renderChannels(list, greeting.channels, options);
-    return greeting;
+    return JSON.parse(node.textContent);
   } catch {
-    const status = list && list.parentElement && list.parentElement.querySelector(".channels-status");
-    if (status) status.textContent = "举报渠道暂时无法加载，请就近联系国家安全机关。";
     return null;
   }
 }
@@ -139,9 +81,29 @@ function pause(seconds, signal) {
 
 function errorText(err) {
   if (isBusy(err)) return BUSY_TEXT;
+  if (err.status === "timeout") return "等了很久还没有收到回答，可能是网络不稳定。";
   if (err.status === 413 || err.status === 422) return "这个问题无法处理，请换一种更简短的说法再问。";
   if (err.status >= 500) return "服务暂时出现问题，请稍后再试。";
-  return "网络连接出现问题，暂时无法回答，请稍后再试。";
+  return "网络连接出现问题，暂时无法回答。";
+}
+
+/** The hotline of an answer's channels: {value, href}, or null. */
+function hotlineOf(answer) {
+  const ch = (Array.isArray(answer.channels) ? answer.channels : []).find((c) => c && c.kind === "hotline" && c.value);
+  if (!ch) return null;
+  const value = String(ch.value);
+  const href = safeHref(ch.href) || (/^[0-9 +-]+$/.test(value) ? "tel:" + value.replace(/[^0-9+]/g, "") : null);
+  return href ? { value, href } : null;
+}
+
+/** Text with every mention of the hotline number as a tel: link (nodes to append); not inside www.12339.gov.cn. */
+function withHotline(text, hotline) {
+  if (!hotline) return [text];
+  const number = new RegExp(`(?<![\\w.])${hotline.value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\w.])`);
+  const parts = String(text).split(number);
+  const out = [parts[0]];
+  for (const part of parts.slice(1)) out.push(el("a", { class: "tel-link", text: hotline.value, attrs: { href: hotline.href } }), part);
+  return out;
 }
 
 /** Scrolling (to a new message, or to a focused link) stops clear of the sticky channel strip and composer. */
@@ -163,26 +125,43 @@ function keepClearOfStickyBars() {
 
 /**
  * Wire a chat to existing elements.
- * opts: log, form, input, send, channels (<ul>), linkTarget ("_blank" inside the widget),
+ * opts: log, form, input, send, limitNote (the "too long" message), linkTarget ("_blank" inside the widget),
  *       articleLinks / channelLinks (false on the kiosk: a visitor must not navigate away from it),
  *       decorate(node, answer) to add kiosk controls, onAnswer(answer), onBusy(bool).
  */
 export function createChat(opts) {
-  const { log, form, input, send } = opts;
+  const { log, form, input, send, limitNote } = opts;
   let turns = [];
   let busy = false;
+  let tooLong = false;
   let controller = null;
   let articleCache = new Map();
 
-  if (input) input.maxLength = MAX_MESSAGE;
   keepClearOfStickyBars();
+
+  function updateSend() {
+    if (send) send.disabled = busy || tooLong;
+  }
 
   function setBusy(value) {
     busy = value;
-    if (send) send.disabled = value;
+    updateSend();
     log.setAttribute("aria-busy", value ? "true" : "false");
     if (opts.onBusy) opts.onBusy(value);
   }
+
+  /** Past MAX_MESSAGE characters: say so (and how many), instead of cutting the question silently. */
+  function checkLength() {
+    const length = input ? input.value.trim().length : 0;
+    tooLong = length > MAX_MESSAGE;
+    if (input) input.setAttribute("aria-invalid", tooLong ? "true" : "false");
+    if (limitNote) {
+      limitNote.hidden = !tooLong;
+      limitNote.textContent = tooLong ? `问题最多 ${MAX_MESSAGE} 字，现在是 ${length} 字，请删减后再发送。` : "";
+    }
+    updateSend();
+  }
+  if (input) input.addEventListener("input", checkLength);
 
   function scrollTo(node) {
     node.scrollIntoView({ block: "start", behavior: "auto" });
@@ -194,11 +173,13 @@ export function createChat(opts) {
     return node;
   }
 
-  function citationNode(c) {
+  function citationNode(cited) {
+    // the 项 quoted: as the answer says, or as the verbatim quotation itself shows ("（二）发现间谍行为…")
+    const c = { ...cited, items: Array.isArray(cited.items) && cited.items.length ? cited.items : quotedItems(cited.text) };
+    const title = citationTitle(c);
     const figure = el("figure", { class: "cite" });
-    const title = [c.title, c.label].filter(Boolean).join(" ");
     figure.append(el("figcaption", { class: "cite-label", text: title }));
-    figure.append(el("blockquote", { class: "cite-quote", text: c.text }));
+    figure.append(legalText([String(c.text || "")], { tag: "blockquote", className: "cite-quote legal" }));
     if (c.current_law) figure.append(el("p", { class: "cite-note", text: c.current_law }));
 
     const actions = el("div", { class: "cite-actions" });
@@ -207,19 +188,18 @@ export function createChat(opts) {
     const toggle = el("button", {
       class: "link-button",
       text: "展开全文",
-      attrs: { type: "button", "aria-expanded": "false", "aria-controls": panelId },
+      attrs: { type: "button", "aria-expanded": "false", "aria-controls": panelId, "aria-label": `展开全文：${title}` },
     });
-    toggle.addEventListener("click", () => toggleArticle(toggle, panel, c));
+    toggle.addEventListener("click", () => toggleArticle(toggle, panel, c, title));
     actions.append(toggle);
 
-    let href = opts.articleLinks === false ? null : safeHref(c.url);
-    if (href) {
-      if (c.paragraph) href += (href.includes("?") ? "&" : "?") + "p=" + encodeURIComponent(c.paragraph);
+    const url = opts.articleLinks === false ? null : safeHref(c.url);
+    if (url) {
       const target = opts.linkTarget || null;
       actions.append(
         el("a", {
           text: "打开条文页面",
-          attrs: { href, target, rel: target ? "noopener" : null, "aria-label": `打开条文页面：${title}` },
+          attrs: { href: articleHref(url, c.paragraph, c.items), target, rel: target ? "noopener" : null, "aria-label": `打开条文页面：${title}` },
         }),
       );
     }
@@ -227,32 +207,49 @@ export function createChat(opts) {
     return figure;
   }
 
-  async function toggleArticle(toggle, panel, c) {
+  async function toggleArticle(toggle, panel, c, title) {
     const open = toggle.getAttribute("aria-expanded") === "true";
-    if (open) {
-      panel.hidden = true;
-      toggle.setAttribute("aria-expanded", "false");
-      toggle.textContent = "展开全文";
-      return;
-    }
-    toggle.setAttribute("aria-expanded", "true");
-    toggle.textContent = "收起全文";
-    panel.hidden = false;
-    if (panel.dataset.loaded) return;
+    toggle.setAttribute("aria-expanded", open ? "false" : "true");
+    toggle.textContent = open ? "展开全文" : "收起全文";
+    toggle.setAttribute("aria-label", `${open ? "展开全文" : "收起全文"}：${title}`);
+    panel.hidden = open;
+    if (open || panel.dataset.loaded) return;
     panel.replaceChildren(el("p", { class: "msg-status", text: "正在载入全文…" }));
     const key = `${c.doc_id}/${c.article}`;
     if (!articleCache.has(key)) articleCache.set(key, fetchArticle(c.doc_id, c.article));
     try {
       const art = await articleCache.get(key);
       const paragraphs = Array.isArray(art.paragraphs) && art.paragraphs.length ? art.paragraphs : [String(art.text || "")];
-      panel.replaceChildren(
-        ...paragraphs.map((text, i) => el("p", { class: c.paragraph === i + 1 ? "is-cited" : null, text })),
-      );
+      panel.replaceChildren(legalText(paragraphs, { paragraph: c.paragraph || null, items: c.items }));
       panel.dataset.loaded = "1";
     } catch {
       articleCache.delete(key);
       panel.replaceChildren(el("p", { text: "全文暂时无法载入，请稍后再试。" }));
     }
+  }
+
+  /** The citation cards: the first CITATIONS_SHOWN, the others behind 「更多依据」. */
+  function citationsNode(citations) {
+    const section = el("section", { class: "citations" }, el("h3", { class: "citations-title", text: "依据条文" }));
+    citations.slice(0, CITATIONS_SHOWN).forEach((c) => section.append(citationNode(c)));
+    const rest = citations.slice(CITATIONS_SHOWN);
+    if (rest.length) {
+      const moreId = nextId("more");
+      const more = el("div", { class: "citations-more", attrs: { id: moreId, hidden: true } }, ...rest.map(citationNode));
+      const button = el("button", {
+        class: "link-button more-citations",
+        text: `更多依据（${rest.length} 条）`,
+        attrs: { type: "button", "aria-expanded": "false", "aria-controls": moreId },
+      });
+      button.addEventListener("click", () => {
+        const opening = more.hidden;
+        more.hidden = !opening;
+        button.setAttribute("aria-expanded", opening ? "true" : "false");
+        button.textContent = opening ? "收起更多依据" : `更多依据（${rest.length} 条）`;
+      });
+      section.append(button, more);
+    }
+    return section;
   }
 
   function suggestionsNode(suggestions) {
@@ -269,41 +266,67 @@ export function createChat(opts) {
   function addAnswer(answer) {
     const node = el("article", { class: "msg msg-bot", attrs: { "data-intent": answer.intent || null } });
     node.append(el("h2", { class: "msg-who visually-hidden", text: "回答" }));
-    const body = el("div", { class: "answer-body" });
-    let text = answer.answer || "";
+    const hotline = opts.channelLinks === false ? null : hotlineOf(answer);
+    let text = String(answer.answer || "");
     if (answer.intent === "report") {
-      // The first paragraph of a report answer is what to do now: it alone goes in the notice; what follows
+      // What to do now leads: the steps as a short list; without steps, the answer's first paragraph. What follows
       // (the answer to a question asked along with the report, notes on current law) is ordinary answer text.
-      const cut = text.indexOf("\n");
+      const steps = Array.isArray(answer.steps) ? answer.steps.filter((s) => typeof s === "string" && s.trim()) : [];
       const notice = el("div", { class: "answer-body notice", attrs: { role: "note" } });
       notice.append(el("p", { class: "notice-title", text: "⚠ 行动提示：请这样做" }));
-      notice.append(el("p", { class: "answer-text", text: cut < 0 ? text : text.slice(0, cut) }));
+      if (steps.length) {
+        notice.append(el("ol", { class: "steps" }, ...steps.map((s) => el("li", {}, ...withHotline(s, hotline)))));
+      } else {
+        const cut = text.indexOf("\n");
+        notice.append(el("p", { class: "answer-text" }, ...withHotline(cut < 0 ? text : text.slice(0, cut), hotline)));
+        text = cut < 0 ? "" : text.slice(cut + 1);
+      }
       node.append(notice);
-      text = cut < 0 ? "" : text.slice(cut + 1);
     }
-    if (text) {
-      body.append(el("p", { class: "answer-text", text }));
-      node.append(body);
-    }
+    if (text) node.append(el("div", { class: "answer-body" }, el("p", { class: "answer-text" }, ...withHotline(text, hotline))));
 
     const citations = Array.isArray(answer.citations) ? answer.citations : [];
-    if (citations.length) {
-      const section = el("section", { class: "citations" }, el("h3", { class: "citations-title", text: "依据条文" }));
-      for (const c of citations) section.append(citationNode(c));
-      node.append(section);
-    }
+    if (citations.length) node.append(citationsNode(citations));
     const suggestions = Array.isArray(answer.suggestions) ? answer.suggestions.filter((s) => typeof s === "string") : [];
     if (suggestions.length) node.append(suggestionsNode(suggestions));
     if (opts.decorate) opts.decorate(node, answer);
     log.append(node);
-    if (opts.channels && Array.isArray(answer.channels) && answer.channels.length) renderChannels(opts.channels, answer.channels, { links: opts.channelLinks !== false });
     return node;
+  }
+
+  /** A failed question: say why, put the question back in the box, offer 重试 (which asks it again in place). */
+  function addFailure(err, message, userNode) {
+    if (input && !input.value.trim()) {
+      input.value = message;
+      checkLength();
+    }
+    const retry = el("button", { class: "btn btn-secondary retry", text: "重试", attrs: { type: "button" } });
+    const node = el(
+      "div",
+      { class: "msg msg-bot msg-error", attrs: { role: "alert" } },
+      el("div", { class: "answer-body" },
+        el("p", { class: "answer-text", text: errorText(err) + "可以点「重试」再问一次。如需举报，请直接使用页面上的官方渠道。" }),
+        retry),
+    );
+    retry.addEventListener("click", () => {
+      if (busy) return;
+      node.remove();
+      userNode.remove();
+      if (input && input.value.trim() === message) input.value = "";
+      ask(message);
+    });
+    log.append(node);
   }
 
   /** Ask a question: show it, send it with the last turns, show the answer. */
   async function ask(raw) {
-    const message = String(raw || "").trim().slice(0, MAX_MESSAGE);
+    const message = String(raw || "").trim();
     if (!message || busy) return;
+    if (message.length > MAX_MESSAGE) {
+      if (input) input.value = message;
+      checkLength();
+      return;
+    }
     setBusy(true);
     const userNode = addUser(message);
     const status = el("p", { class: "msg msg-bot msg-status", text: "正在查找相关条文…" });
@@ -315,17 +338,17 @@ export function createChat(opts) {
       .filter((t) => t.text.trim())
       .slice(-HISTORY_TURNS)
       .map((t) => (t.citations ? { role: t.role, text: t.text.slice(0, HISTORY_TEXT), citations: t.citations } : { role: t.role, text: t.text.slice(0, HISTORY_TEXT) }));
-    const send = () => fetchJSON("/api/chat", { body: { message, history }, signal: mine.signal });
+    const request = () => fetchJSON("/api/chat", { body: { message, history }, signal: mine.signal });
     try {
       let answer;
       try {
-        answer = await send();
+        answer = await request();
       } catch (err) {
         if (!isBusy(err) || mine.signal.aborted) throw err;
         // Busy: say so, wait as long as the server asks, then try once more (a second refusal is shown as an error).
         status.textContent = "现在提问的人较多，请稍候，马上为你重试…";
         await pause(err.retryAfter, mine.signal);
-        answer = await send();
+        answer = await request();
       }
       if (mine.signal.aborted) return;
       status.remove();
@@ -340,12 +363,7 @@ export function createChat(opts) {
     } catch (err) {
       if (mine.signal.aborted) return;
       status.remove();
-      const node = el(
-        "div",
-        { class: "msg msg-bot msg-error", attrs: { role: "alert" } },
-        el("div", { class: "answer-body" }, el("p", { class: "answer-text", text: errorText(err) + "如需举报，请直接使用上方的官方渠道。" })),
-      );
-      log.append(node);
+      addFailure(err, message, userNode);
     } finally {
       if (controller === mine) {
         controller = null;
@@ -362,6 +380,7 @@ export function createChat(opts) {
     articleCache = new Map();
     log.replaceChildren();
     if (input) input.value = "";
+    checkLength();
     setBusy(false);
   }
 
@@ -370,6 +389,11 @@ export function createChat(opts) {
       event.preventDefault();
       const text = input.value;
       if (!text.trim() || busy) return;
+      if (text.trim().length > MAX_MESSAGE) {
+        checkLength();
+        input.focus();
+        return;
+      }
       input.value = "";
       ask(text);
     });
@@ -384,18 +408,27 @@ export function createChat(opts) {
   };
 }
 
-/** Wire the standard page (chat page and embed): channels strip, greeting with starter questions, the form. */
+/** Wire the standard page (chat page and embed): the greeting the page came with, the form, 清空对话. */
 export function initChatPage(root = document) {
   const chat = createChat({
     log: root.querySelector("#chat-log"),
     form: root.querySelector("#chat-form"),
     input: root.querySelector("#chat-input"),
     send: root.querySelector("#chat-send"),
-    channels: root.querySelector("#channel-list"),
+    limitNote: root.querySelector("#input-limit"),
     linkTarget: document.body.dataset.linkTarget || null,
   });
-  loadChannels(root.querySelector("#channel-list")).then((greeting) => {
-    if (greeting && !chat.hasConversation) chat.addAnswer({ ...greeting, citations: [] });
-  });
+  const greeting = renderedGreeting();
+  const greet = () => { if (greeting) chat.addAnswer({ ...greeting, citations: [] }); };
+  greet();
+  const clear = root.querySelector("#chat-clear");
+  if (clear) {
+    clear.hidden = false;
+    clear.addEventListener("click", () => {
+      chat.reset();
+      greet();
+      root.querySelector("#chat-input").focus();
+    });
+  }
   return chat;
 }

@@ -1,18 +1,11 @@
 // The classroom lesson (/classroom): steps through the measures by theme for a projector (GET /api/lesson), and the
 // presenter pieces the quiz (/quiz, quiz.js) shares: clicker keys, full screen, questions whose answers are revealed.
 // Everything from the API is rendered with textContent; nothing is stored (no localStorage, sessionStorage, cookies).
-import { el, fetchJSON, loadChannels } from "./chat.js";
+import { fetchJSON } from "./chat.js";
+import { el } from "./dom.js";
+import { citationTitle, legalText } from "./legal.js";
 
 export const LETTERS = ["A", "B", "C", "D", "E", "F"];
-const CN_DIGITS = "零一二三四五六七八九";
-
-/** 1–99 as a Chinese numeral (款 numbers are small). */
-export function cnNumber(n) {
-  if (!Number.isInteger(n) || n < 1 || n > 99) return String(n);
-  if (n < 10) return CN_DIGITS[n];
-  const tens = Math.floor(n / 10);
-  return (tens > 1 ? CN_DIGITS[tens] : "") + "十" + (n % 10 ? CN_DIGITS[n % 10] : "");
-}
 
 /** The option picked by a key: A–D or 1–4 (F is full screen), or -1. */
 function choiceIndex(key) {
@@ -116,29 +109,21 @@ export function watchOverflow(stage, indicator) {
   update();
 }
 
-/** "《浙江省反间谍安全防范办法》第六条第一款". */
-export function citationTitle(title, label, paragraph) {
-  const doc = title ? `《${title}》` : "";
-  const para = paragraph && !String(label || "").includes("款") ? `第${cnNumber(paragraph)}款` : "";
-  return `${doc}${label || ""}${para}`;
+/** An article's paragraphs (款) as a quotation on the projector; the cited 款 (1-based) or its cited 项 highlighted. */
+export function articleQuote(paragraphs, cited = null, className = "cr-article", items = []) {
+  return legalText(paragraphs, { paragraph: cited, items, tag: "blockquote", className: `${className} legal` });
 }
 
-/** An article's paragraphs (款) as a quotation; the cited one (1-based) highlighted. */
-export function articleQuote(paragraphs, cited = null, className = "cr-article") {
-  const quote = el("blockquote", { class: className });
-  paragraphs.forEach((text, i) => {
-    const p = el("p", { class: cited === i + 1 ? "is-cited" : null, text });
-    if (cited === i + 1) p.prepend(el("span", { class: "visually-hidden", text: "（所依据的一款）" }));
-    quote.append(p);
-  });
-  return quote;
+/** The channel list the server rendered into the page (from corpus/channels.yaml), to show on a frame. */
+export function renderedChannels() {
+  return document.getElementById("cr-channels");
 }
 
 /**
  * A question with its options as large buttons (A, B, C, D). onChoose(i) runs when one is picked.
  * Returns {node, reveal(choice)}: reveal marks the right answer (✓) and a wrong pick (✗), and shows the explanation.
  */
-export function questionNode(item, { onChoose, heading = "h2", kicker = null } = {}) {
+export function questionNode(item, { onChoose, heading = "h1", kicker = null } = {}) {
   const node = el("section", { class: "question", attrs: { "data-id": item.id, "data-kind": item.kind } });
   if (kicker) node.append(el("p", { class: "cr-kicker", text: kicker }));
   node.append(el(heading, { class: "question-text", text: item.question, attrs: { tabindex: "-1" } }));
@@ -201,6 +186,7 @@ function initLesson() {
   let index = 0;
   let current = null; // {frame, question?} of the frame on screen
   const checks = new Map(); // step index → {choice, revealed}: kept while the page is open, never stored
+  const channels = renderedChannels(); // moved into the summary frame; the stage's first content is replaced
 
   function buildFrames() {
     frames = [{ kind: "cover" }];
@@ -242,7 +228,7 @@ function initLesson() {
     return [
       ...stepHeader(frame.step),
       el(
-        "h2",
+        "h1",
         { class: "cr-heading", attrs: { tabindex: "-1" } },
         el("span", { class: "cr-doc", text: `《${article.title}》` }),
         el("span", { text: article.label }),
@@ -257,9 +243,9 @@ function initLesson() {
     const main = step.articles[0];
     return [
       ...stepHeader(frame.step),
-      el("h2", { class: "cr-heading", text: "通俗地说", attrs: { tabindex: "-1" } }),
+      el("h1", { class: "cr-heading", text: "通俗地说", attrs: { tabindex: "-1" } }),
       el("p", { class: "cr-explain", text: step.explanation }),
-      el("p", { class: "cr-source", text: `依据：${citationTitle(main.title, main.label)}` }),
+      el("p", { class: "cr-source", text: `依据：${citationTitle(main)}` }),
     ];
   }
 
@@ -274,7 +260,7 @@ function initLesson() {
       question.reveal(state.choice);
       if (cited) {
         question.result.append(
-          el("p", { class: "cr-source", text: `依据：${citationTitle(cited.title, cited.label, item.citation.paragraph)}` }),
+          el("p", { class: "cr-source", text: `依据：${citationTitle({ ...cited, paragraph: item.citation.paragraph })}` }),
         );
       }
     }
@@ -300,17 +286,8 @@ function initLesson() {
   function endFrame() {
     const summary = el("ol", { class: "cr-agenda" });
     steps.forEach((step) => summary.append(el("li", {}, el("strong", { text: step.theme }), el("span", { text: ` ${step.title}` }))));
-    const list = el("ul", { class: "channel-list", attrs: { id: "channel-list" } });
-    const channels = el(
-      "section",
-      { class: "cr-channels", attrs: { "aria-labelledby": "cr-channels-title" } },
-      el("h3", { text: "发现可疑情况，请通过官方渠道报告", attrs: { id: "cr-channels-title" } }),
-      el("span", { class: "channels-status", text: "正在载入举报渠道…" }),
-      list,
-    );
-    loadChannels(list);
     return [
-      el("h2", { class: "cr-title", text: "课堂小结", attrs: { tabindex: "-1" } }),
+      el("h1", { class: "cr-title", text: "课堂小结", attrs: { tabindex: "-1" } }),
       summary,
       channels,
       el("p", { class: "cr-hint" }, el("a", { class: "btn cr-start", text: "开始课堂测验", attrs: { href: "/quiz?n=10&audience=学生" } })),
@@ -376,7 +353,11 @@ function initLesson() {
       steps = (Array.isArray(data.steps) ? data.steps : []).filter((s) => Array.isArray(s.articles) && s.articles.length);
     } catch {
       stage.setAttribute("aria-busy", "false");
-      stage.replaceChildren(el("p", { class: "cr-status", text: "课程暂时无法载入，请检查网络后刷新页面。" }));
+      stage.replaceChildren(
+        el("h1", { class: "cr-title", text: "课堂讲解" }),
+        el("p", { class: "cr-status", text: "课程暂时无法载入，请检查网络后刷新页面。" }),
+        channels,
+      );
       return;
     }
     stage.setAttribute("aria-busy", "false");

@@ -1,8 +1,9 @@
 // Kiosk behaviour on top of the shared chat: tap-to-ask start screen, read-aloud, and the privacy wipe
 // after inactivity. Nothing is written to localStorage, sessionStorage or cookies.
-import { createChat, el, fetchJSON, loadChannels } from "./chat.js";
+import { createChat } from "./chat.js";
+import { el } from "./dom.js";
 
-const DEFAULT_IDLE = 90;   // seconds; the server's /api/kiosk-config (BOT_KIOSK_IDLE_SECONDS) overrides it
+const DEFAULT_IDLE = 90;   // seconds; the page carries BOT_KIOSK_IDLE_SECONDS (data-idle-seconds), ?idle=N overrides it
 const WARN_SECONDS = 10;   // the countdown is visible for the last seconds
 
 const $ = (id) => document.getElementById(id);
@@ -12,7 +13,6 @@ const main = $("kiosk-main");
 const banner = $("idle-banner");
 const countNode = $("idle-count");
 const input = $("chat-input");
-const channelList = $("channel-list");
 let idleSeconds = DEFAULT_IDLE;
 let lastActivity = Date.now();
 
@@ -76,7 +76,7 @@ const chat = createChat({
   form: $("chat-form"),
   input,
   send: $("chat-send"),
-  channels: channelList,
+  limitNote: $("input-limit"),
   channelLinks: false,   // a tap must not take the kiosk to another site
   articleLinks: false,   // the full article opens in place; leaving the page would escape the wipe
   decorate: addReadAloud,
@@ -153,21 +153,16 @@ for (const type of ["pointerdown", "keydown", "input", "wheel", "touchstart"]) {
 }
 main.addEventListener("scroll", touch, { passive: true });
 
-async function configureIdle() {
-  const override = Number.parseInt(new URLSearchParams(location.search).get("idle") || "", 10);
-  if (Number.isFinite(override) && override > 0) {
-    idleSeconds = override;
-    return;
+function configureIdle() {
+  for (const value of [new URLSearchParams(location.search).get("idle"), document.body.dataset.idleSeconds]) {
+    const seconds = Number.parseInt(value || "", 10);
+    if (Number.isFinite(seconds) && seconds > 0) {
+      idleSeconds = seconds;
+      return;
+    }
   }
-  try {
-    const config = await fetchJSON("/api/kiosk-config");
-    const seconds = Number(config.idle_seconds);
-    if (Number.isFinite(seconds) && seconds > 0) idleSeconds = seconds;
-  } catch {
-    idleSeconds = DEFAULT_IDLE;
-  }
+  idleSeconds = DEFAULT_IDLE;
 }
 
 configureIdle();
-loadChannels(channelList, { links: false });
 setInterval(tick, 250);

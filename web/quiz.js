@@ -1,8 +1,10 @@
 // The classroom quiz (/quiz?n=10&seed=…&audience=学生): items from GET /api/quiz, answered one by one; each answer
 // is revealed with the cited article fetched verbatim from /api/docs/{doc_id}/articles/{n}; a score at the end, and
 // a 公布全部答案 control for the whole room. The same seed gives the same quiz. Nothing is stored.
-import { el, fetchArticle, fetchJSON } from "./chat.js";
-import { articleQuote, bindPresenterKeys, citationTitle, initPresenter, questionNode, scrollStage } from "./classroom.js";
+import { fetchArticle, fetchJSON } from "./chat.js";
+import { articleQuote, bindPresenterKeys, initPresenter, questionNode, renderedChannels, scrollStage } from "./classroom.js";
+import { el } from "./dom.js";
+import { citationTitle } from "./legal.js";
 
 const SEED_CHARS = "abcdefghjkmnpqrstuvwxyz23456789"; // no 0/o, 1/l/i: a teacher may copy the seed from the screen
 
@@ -15,6 +17,7 @@ const scoreNode = document.getElementById("score");
 const prevButton = document.getElementById("prev");
 const nextButton = document.getElementById("next");
 const revealAllButton = document.getElementById("reveal-all");
+const channels = renderedChannels(); // shown with the set-up form and the results, not under every question
 
 let items = [];
 let choices = []; // per item: the option index the class picked, or null
@@ -67,7 +70,7 @@ function articleBlock(citation) {
     .then((art) => {
       const paragraphs = Array.isArray(art.paragraphs) && art.paragraphs.length ? art.paragraphs : [String(art.text || "")];
       box.replaceChildren(
-        el("p", { class: "cr-source", text: `依据：${citationTitle(art.title, art.label, citation.paragraph)}` }),
+        el("p", { class: "cr-source", text: `依据：${citationTitle({ ...art, paragraph: citation.paragraph })}` }),
         articleQuote(paragraphs, citation.paragraph || null, "cr-article quiz-quote"),
       );
       box.setAttribute("aria-busy", "false");
@@ -85,7 +88,7 @@ function articleBlock(citation) {
 function renderItem() {
   const item = items[index];
   const number = `第 ${index + 1} / ${items.length} 题 · ${item.kind === "judge" ? "判断题" : "选择题"}`;
-  const question = questionNode(item, { kicker: number, onChoose: (i) => answer(i) });
+  const question = questionNode(item, { heading: "h1", kicker: number, onChoose: (i) => answer(i) });
   const showButton = el("button", { class: "btn btn-secondary show-answer", text: "显示答案", attrs: { type: "button" } });
   showButton.addEventListener("click", () => showAnswer());
   const frame = el("article", { class: "cr-frame quiz-item", attrs: { "data-index": index } }, question.node);
@@ -160,7 +163,7 @@ function renderReview() {
   current = null;
   const list = el("ol", { class: "review-list" });
   items.forEach((item, i) => {
-    const question = questionNode(item, { heading: "h3", kicker: `第 ${i + 1} 题` });
+    const question = questionNode(item, { heading: "h2", kicker: `第 ${i + 1} 题` });
     question.reveal(choices[i]);
     question.result.append(articleBlock(item.citation));
     list.append(el("li", { class: "review-item" }, question.node));
@@ -185,9 +188,11 @@ function render() {
   root.replaceChildren(frame);
   stage.scrollTop = 0;
   updateScore();
+  // the header says where the class is; the score beside it says the score (once: not "得分 得分 4")
   if (mode === "review") progress.textContent = "全部答案";
-  else if (index >= items.length) progress.textContent = "得分";
+  else if (index >= items.length) progress.textContent = "测验完成";
   else progress.textContent = `第 ${index + 1} / ${items.length} 题`;
+  if (channels) channels.hidden = mode === "item" && index < items.length;
   prevButton.disabled = mode === "review" || index === 0;
   nextButton.disabled = mode === "review" || index >= items.length;
   nextButton.textContent = index >= items.length - 1 ? "查看得分 ›" : "下一题 ›";
@@ -224,6 +229,7 @@ function prev() {
 }
 
 function showSetup(message) {
+  if (channels) channels.hidden = false;
   root.hidden = true;
   controls.hidden = true;
   setup.hidden = false;
