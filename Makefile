@@ -40,7 +40,7 @@ eval: build
 	$(BIN)/bot eval
 
 bench: build $(VENV)/.installed-bench
-	$(BIN)/python -m bot.bench $(BENCH_ARGS)
+	$(BIN)/python -m bench.harness $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) index

@@ -6,9 +6,11 @@ process, only to 127.0.0.1, bounded in requests and time: a capacity grid of cli
 64 clients), then the soak the targets are judged on, 64 visitors who pause (--think) between questions. The figures
 and the targets of issues 4 and 7 (met / not met) go to the bench section of docs/benchmarks.md.
 
-    python -m bot.bench            # about 4–5 minutes: 10 s per load cell, a 30 s soak
-    python -m bot.bench --full     # 20 s per load cell and the 60 s soak of the target
-    python -m bot.bench --seconds 3 --soak 10 --count 20 --no-write     # a quick check that it all runs
+    python -m bench.harness            # about 4–5 minutes: 10 s per load cell, a 30 s soak (`make bench`)
+    python -m bench.harness --full     # 20 s per load cell and the 60 s soak of the target
+    python -m bench.harness --seconds 3 --soak 10 --count 20 --no-write     # a quick check that it all runs
+
+It lives in bench/, not in the bot package: a deployment runs bot/ and never needs locust or this file.
 """
 
 from __future__ import annotations
@@ -38,10 +40,11 @@ from urllib.parse import quote
 import numpy as np
 import yaml
 
-from .evaluate import commit, machine, write_section
-from .normalize import normalize
-from .settings import PROJECT_DIR, Settings
+from bot.evaluate import commit, machine, write_section
+from bot.normalize import normalize
+from bot.settings import Settings
 
+PROJECT_DIR = Path(__file__).resolve().parent.parent  # the checkout: the bench measures the bot of this repository
 LOCUSTFILE = PROJECT_DIR / "bench" / "locustfile.py"
 REPORT = PROJECT_DIR / "docs" / "benchmarks.md"
 HOST = "127.0.0.1"  # loopback only: nothing here ever sends traffic off the machine
@@ -342,9 +345,9 @@ def timed_loop(call: Callable[[], tuple[float, int, bytes, dict]], count: int, s
 
 def measure_floor(settings: Settings, pool: Sequence[str], count: int, seconds: float = 60) -> tuple[dict, list[str]]:
     """One bare encoder call and one bare BM25 query (law family), then in-process retrieval and answer."""
-    from .answer import Answerer
-    from .encoders import make_encoder
-    from .engine import Engine
+    from bot.answer import Answerer
+    from bot.encoders import make_encoder
+    from bot.engine import Engine
 
     engine = Engine.open(settings.corpus_dir, settings.index_dir, make_encoder(settings.encoder, settings.query_prompt, settings.passage_prompt), settings.cache_dir)
     try:
@@ -762,7 +765,7 @@ def report_markdown(res: dict) -> str:
         "## Service: latency, throughput, memory (`make bench`)",
         "",
         f"Measured {res['date']} on {res['machine']}, commit {res['commit']}, encoder `{f['encoder']}`, with `make bench`"
-        f"{' --full' if res['full'] else ''} (`python -m bot.bench`). Load average at start {la[0]:.2f} / {la[1]:.2f} / {la[2]:.2f}"
+        f"{' --full' if res['full'] else ''} (`python -m bench.harness`). Load average at start {la[0]:.2f} / {la[1]:.2f} / {la[2]:.2f}"
         f" (1 / 5 / 15 min), at the end {res['load_end'][0]:.2f}: the machine is shared, so figures are noisy."
         + (" Extra environment: " + ", ".join(f"`{k}={v}`" for k, v in res["extra_env"].items()) + "." if res["extra_env"] else ""),
         f"Server: `bot serve` with default settings (answer cache {res['cache_size']}, `BOT_MAX_PENDING={res['max_pending']}`,"
@@ -773,7 +776,7 @@ def report_markdown(res: dict) -> str:
     ]
     if not res["full"]:
         lines.append(f"Durations are shorter than the targets' to keep `make bench` within minutes: {res['cell_seconds']} s per load cell,"
-                     f" a {res['soak_seconds']} s soak (target: 60 s). `python -m bot.bench --full` runs 20 s cells and the 60 s soak.")
+                     f" a {res['soak_seconds']} s soak (target: 60 s). `python -m bench.harness --full` runs 20 s cells and the 60 s soak.")
     lines += ["", "**Targets** (issues 4 and 7)", "", "| target | measured | |", "|---|---|---|"]
     lines += [f"| {name} | {measured} | {_verdict(ok)} |" for name, measured, ok in targets(res)]
 
@@ -865,7 +868,7 @@ def report_markdown(res: dict) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the bench, print the report and write it to docs/benchmarks.md."""
-    parser = argparse.ArgumentParser(prog="python -m bot.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m bench.harness", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", action="store_true", help="20 s per load cell and the 60 s soak of the target (about 8 minutes)")
     parser.add_argument("--seconds", type=int, default=10, help="seconds per load cell (default 10)")
     parser.add_argument("--soak", type=int, default=30, help="seconds of the 64-visitor soak (default 30; --full: 60)")
