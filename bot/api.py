@@ -29,11 +29,12 @@ from .classroom import lesson_steps, make_quiz
 from .corpus import Citation
 from .engine import Engine
 from .normalize import strip_control
+from .paths import shipped
 from .ratelimit import RateLimiter, client_address
 from .settings import Settings
 
 log = logging.getLogger("bot")
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+WEB_DIR = shipped("web")
 MAX_MESSAGE = 500
 MAX_TURNS = 10
 MAX_SHOWN = 8  # citations a bot turn of the history may carry

@@ -16,8 +16,9 @@ from typing import Any
 import yaml
 
 from .numerals import NUMERAL, article_label, cn_to_int, item_label, paragraph_label
+from .paths import shipped
 
-DEFAULT_CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
+DEFAULT_CORPUS_DIR = shipped("corpus")
 CURRENT = "现行有效"
 
 _HEADING = re.compile(rf"^(?:#+\s*)?第({NUMERAL})(章|节)[\s\u3000]*(.*)$")

@@ -8,9 +8,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .corpus import DEFAULT_CORPUS_DIR
+from .paths import PROJECT_DIR
 from .segment import default_cache_dir
-
-PROJECT_DIR = DEFAULT_CORPUS_DIR.parent
 
 
 class Settings(BaseSettings):
