@@ -349,7 +349,7 @@ def measure_floor(settings: Settings, pool: Sequence[str], count: int, seconds: 
     from bot.encoders import make_encoder
     from bot.engine import Engine
 
-    engine = Engine.open(settings.corpus_dir, settings.index_dir, make_encoder(settings.encoder, settings.query_prompt, settings.passage_prompt), settings.cache_dir)
+    engine = Engine.open(settings.corpus_dir, settings.index_dir, make_encoder(settings.encoder, settings.query_prompt, settings.passage_prompt, settings.encoder_threads), settings.cache_dir)
     try:
         answerer = Answerer(engine)
         starters = list(answerer.answer("你好").suggestions)

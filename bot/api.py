@@ -574,7 +574,7 @@ def app_from_settings() -> FastAPI:
     from .encoders import make_encoder
 
     settings = Settings()
-    encoder = make_encoder(settings.encoder, settings.query_prompt, settings.passage_prompt)
+    encoder = make_encoder(settings.encoder, settings.query_prompt, settings.passage_prompt, settings.encoder_threads)
     engine = Engine.open(settings.corpus_dir, settings.index_dir, encoder, settings.cache_dir)
     engine.retrieve("你好")  # warm up before taking traffic
     return create_app(engine, settings)
