@@ -3,10 +3,12 @@ and the figures that must agree across files."""
 
 from __future__ import annotations
 
+import http.server
 import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -20,8 +22,8 @@ DEPLOY = ROOT / "deploy"
 pytestmark = pytest.mark.deploy
 
 
-def run(*cmd: str, cwd: Path | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+def run(*cmd: str, cwd: Path | None = None, env: dict | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 # ---------------------------------------------------------------- systemd
@@ -138,3 +140,49 @@ def test_the_alerts_watch_metrics_the_bot_exports():
     rules = (DEPLOY / "prometheus" / "zj-bot.rules.yml").read_text()
     used = set(re.findall(r"\b(bot_[a-z_]+)", rules))
     assert used and used <= exported, used - exported  # a renamed metric would leave an alert that never fires
+
+
+# ---------------------------------------------------------------- the kiosk's browser
+
+
+class _NotReadyTwice(http.server.BaseHTTPRequestHandler):
+    """/readyz: 503 twice (the bot still loading), then 200."""
+
+    probes = 0
+
+    def do_GET(self):  # noqa: N802
+        type(self).probes += 1
+        self.send_response(200 if type(self).probes > 2 else 503)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_the_kiosk_browser_waits_for_the_bot_then_shows_its_kiosk_page_full_screen(tmp_path):
+    sh, curl = tool("sh", "dash"), tool("curl", "curl")
+    stubs = tmp_path / "bin"  # a chromium that records how it was started
+    stubs.mkdir()
+    (stubs / "chromium").write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {tmp_path / "args"}\n')
+    (stubs / "chromium").chmod(0o755)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotReadyTwice)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        env = {"PATH": f"{stubs}:{Path(curl).parent}:/usr/bin:/bin", "KIOSK_URL": url}
+        out = run(sh, str(DEPLOY / "kiosk" / "kiosk-browser"), env=env, timeout=60)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert out.returncode == 0, out.stderr
+    args = (tmp_path / "args").read_text().split()
+    assert _NotReadyTwice.probes == 3 and "--kiosk" in args and args[-1] == f"{url}/kiosk"
+
+
+def test_the_kiosk_autostart_entry_is_valid_and_starts_the_script():
+    validate = tool("desktop-file-validate", "desktop-file-utils")
+    entry = DEPLOY / "kiosk" / "kiosk-browser.desktop"
+    out = run(validate, str(entry))
+    assert out.returncode == 0 and not out.stdout.strip(), out.stdout + out.stderr
+    assert "Exec=/usr/local/bin/kiosk-browser" in entry.read_text(encoding="utf-8")
