@@ -6,7 +6,7 @@ PIP     := $(BIN)/python -m pip install --disable-pip-version-check -q -c constr
 HOST    ?= 127.0.0.1
 PORT    ?= 8000
 
-.PHONY: run test bench build eval check clean
+.PHONY: run test bench bench-threads build eval check clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -45,7 +45,10 @@ eval: build
 	$(BIN)/bot eval
 
 bench: build $(VENV)/.installed-bench
-	$(BIN)/python -m bot.bench $(BENCH_ARGS)
+	$(BIN)/python -m bench.harness $(BENCH_ARGS)
+
+bench-threads: $(VENV)/.installed
+	$(BIN)/python -m bench.encoder_threads $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) index

@@ -1,12 +1,12 @@
 """Load for `make bench`: visitors asking questions of a live `bot serve`, with or without think time.
 
-Run by `python -m bot.bench` as a separate process (never imported by the app or the tests):
+Run by `python -m bench.harness` as a separate process (never imported by the app or the tests):
 
     BENCH_QUESTIONS=questions.json BENCH_MODE=mix locust -f bench/locustfile.py --headless \
         -u 64 -r 64 -t 20s --host http://127.0.0.1:8000 --csv out/mix-64
 
 Environment:
-- BENCH_QUESTIONS      JSON file {"popular": [...], "pool": [...]} written by bot.bench
+- BENCH_QUESTIONS      JSON file {"popular": [...], "pool": [...]} written by bench/harness.py
 - BENCH_MODE           cached (popular questions only), uncached (unique questions only) or mix
 - BENCH_POPULAR_SHARE  share of popular questions in the mix (default 0.7)
 - BENCH_ENDPOINT       chat (POST /api/chat), ask (GET /api/ask) or both (half each; default)

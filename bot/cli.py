@@ -24,7 +24,7 @@ def _encoder(settings: Settings):
     from .encoders import make_encoder
 
     try:
-        return make_encoder(settings.encoder, settings.query_prompt, settings.passage_prompt)
+        return make_encoder(settings.encoder, settings.query_prompt, settings.passage_prompt, settings.encoder_threads)
     except (ValueError, ImportError) as exc:
         raise UserError(f"cannot load encoder {settings.encoder!r}: {exc}") from exc
 
@@ -119,7 +119,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     run = uvicorn_options(settings, host, port)
     if args.workers > 1:
         engine.close()
-        # Each worker has its own encoder; by default share the cores out instead of letting every OpenMP team spin on all.
+        # Each worker has its own encoder: unless BOT_ENCODER_THREADS says, share the cores out instead of letting every
+        # worker's OpenMP team spin on all of them.
         os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // args.workers)))
         print(f"serving on http://{host}:{port} with {args.workers} workers (API docs: /api/swagger)", flush=True)
         uvicorn.run("bot.api:app_from_settings", factory=True, workers=args.workers, **run)

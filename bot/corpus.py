@@ -17,8 +17,9 @@ from typing import Any
 import yaml
 
 from .numerals import NUMERAL, article_label, cn_to_int, item_label, paragraph_label
+from .paths import shipped
 
-DEFAULT_CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
+DEFAULT_CORPUS_DIR = shipped("corpus")
 CURRENT = "现行有效"
 # The fixed replies (keys of responses.yaml) and the fields each may use; `bot check-corpus` refuses any other field,
 # so a typo such as {hotlne} is caught before it reaches a visitor. Every reply may use {title}, {hotline}, {website}.

@@ -22,8 +22,9 @@ from starlette.routing import Match
 
 from .corpus import Channel, Corpus
 from .middleware import content_security_policy
+from .paths import shipped
 
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+WEB_DIR = shipped("web")
 PAGES = {
     "/": "index.html", "/kiosk": "kiosk.html", "/embed": "embed.html", "/classroom": "classroom.html", "/quiz": "quiz.html",
     "/api/swagger": "swagger.html",

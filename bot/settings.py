@@ -8,9 +8,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .corpus import DEFAULT_CORPUS_DIR
+from .paths import PROJECT_DIR
 from .segment import default_cache_dir
-
-PROJECT_DIR = DEFAULT_CORPUS_DIR.parent
 
 
 class Settings(BaseSettings):
@@ -26,6 +25,11 @@ class Settings(BaseSettings):
     encoder: str = Field("e5", description="'e5' (bundled multilingual-e5-small) or 'st:/path/to/model'")
     query_prompt: str = Field("", description="prefix for questions with a sentence-transformers model (e.g. 'query: ')")
     passage_prompt: str = Field("", description="prefix for passages with a sentence-transformers model (e.g. 'passage: ')")
+    encoder_threads: int = Field(
+        0, ge=0, le=256,
+        description="threads of the encoder's OpenMP team, fixed when it loads; 0 = OpenMP's default (OMP_NUM_THREADS, else one"
+        " per core). 1 where other processes share the cores (a kiosk's browser, a pod's CPU limit): see docs/deploy.md",
+    )
     cors_origins: str = Field("", description="comma-separated origins allowed to call the API (the widget's host pages)")
     cache_size: int = Field(2048, ge=0, description="answers kept in the LRU cache (0 turns it off)")
     ask_max_age: int = Field(300, ge=0, description="Cache-Control max-age of GET /api/ask, seconds")

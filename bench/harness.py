@@ -6,9 +6,11 @@ process, only to 127.0.0.1, bounded in requests and time: a capacity grid of cli
 64 clients), then the soak the targets are judged on, 64 visitors who pause (--think) between questions. The figures
 and the targets of issues 4 and 7 (met / not met) go to the bench section of docs/benchmarks.md.
 
-    python -m bot.bench            # about 4–5 minutes: 10 s per load cell, a 30 s soak
-    python -m bot.bench --full     # 20 s per load cell and the 60 s soak of the target
-    python -m bot.bench --seconds 3 --soak 10 --count 20 --no-write     # a quick check that it all runs
+    python -m bench.harness            # about 4–5 minutes: 10 s per load cell, a 30 s soak (`make bench`)
+    python -m bench.harness --full     # 20 s per load cell and the 60 s soak of the target
+    python -m bench.harness --seconds 3 --soak 10 --count 20 --no-write     # a quick check that it all runs
+
+It lives in bench/, not in the bot package: a deployment runs bot/ and never needs locust or this file.
 """
 
 from __future__ import annotations
@@ -38,10 +40,11 @@ from urllib.parse import quote
 import numpy as np
 import yaml
 
-from .evaluate import commit, machine, write_section
-from .normalize import normalize
-from .settings import PROJECT_DIR, Settings
+from bot.evaluate import commit, machine, write_section
+from bot.normalize import normalize
+from bot.settings import Settings
 
+PROJECT_DIR = Path(__file__).resolve().parent.parent  # the checkout: the bench measures the bot of this repository
 LOCUSTFILE = PROJECT_DIR / "bench" / "locustfile.py"
 REPORT = PROJECT_DIR / "docs" / "benchmarks.md"
 HOST = "127.0.0.1"  # loopback only: nothing here ever sends traffic off the machine
@@ -164,6 +167,22 @@ def cmdline(pid: int) -> str:
         return ""
 
 
+def split_cores(cpus: int | None) -> tuple[set[int] | None, set[int] | None]:
+    """The cores the server may use and those left for the load generator: `cpus` of them for the server (a pod's
+    CPU limit, a box shared with a browser), the rest for locust; None: everyone shares all cores."""
+    if not cpus:
+        return None, None
+    cores = sorted(os.sched_getaffinity(0))
+    if not 1 <= cpus < len(cores):
+        raise RuntimeError(f"--cpus {cpus}: this machine has {len(cores)} cores; leave at least one to the load generator")
+    return set(cores[:cpus]), set(cores[cpus:])
+
+
+def pinned(cores: set[int] | None):
+    """A preexec_fn that keeps a child process (and its children) on `cores`, or None."""
+    return (lambda: os.sched_setaffinity(0, cores)) if cores else None
+
+
 def free_port() -> int:
     """A free TCP port on the loopback interface."""
     import socket
@@ -179,7 +198,7 @@ def free_port() -> int:
 class Server:
     """One `bot serve` on a free loopback port; always stop() it (try/finally)."""
 
-    def __init__(self, workers: int, log_dir: Path, env: dict[str, str]):
+    def __init__(self, workers: int, log_dir: Path, env: dict[str, str], cores: set[int] | None = None):
         self.workers = workers
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
@@ -189,7 +208,8 @@ class Server:
             cmd += ["--workers", str(workers)]
         self._log = self.log_path.open("wb")
         self.started = time.perf_counter()
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=PROJECT_DIR)
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=PROJECT_DIR,
+                                     preexec_fn=pinned(cores))
         self._known: set[int] = {self.proc.pid}
 
     def wait_ready(self, timeout: float = 60.0) -> float:
@@ -342,11 +362,11 @@ def timed_loop(call: Callable[[], tuple[float, int, bytes, dict]], count: int, s
 
 def measure_floor(settings: Settings, pool: Sequence[str], count: int, seconds: float = 60) -> tuple[dict, list[str]]:
     """One bare encoder call and one bare BM25 query (law family), then in-process retrieval and answer."""
-    from .answer import Answerer
-    from .encoders import make_encoder
-    from .engine import Engine
+    from bot.answer import Answerer
+    from bot.encoders import make_encoder
+    from bot.engine import Engine
 
-    engine = Engine.open(settings.corpus_dir, settings.index_dir, make_encoder(settings.encoder, settings.query_prompt, settings.passage_prompt), settings.cache_dir)
+    engine = Engine.open(settings.corpus_dir, settings.index_dir, make_encoder(settings.encoder, settings.query_prompt, settings.passage_prompt, settings.encoder_threads), settings.cache_dir)
     try:
         answerer = Answerer(engine)
         starters = list(answerer.answer("你好").suggestions)
@@ -478,7 +498,7 @@ def failure_messages(path: Path) -> list[str]:
 
 
 def run_locust(server: Server, questions_file: Path, out_dir: Path, mode: str, users: int, seconds: int, run_id: str,
-               think: str = "0") -> LoadResult:
+               think: str = "0", cores: set[int] | None = None) -> LoadResult:
     """One headless locust run against the server, bounded by -t and BENCH_MAX_REQUESTS (and a hard timeout)."""
     name = f"w{server.workers}-{mode}-{users}" + (f"-think{think}" if think != "0" else "")
     prefix = out_dir / name
@@ -494,7 +514,8 @@ def run_locust(server: Server, questions_file: Path, out_dir: Path, mode: str, u
     result = LoadResult(mode, users, server.workers, seconds, think)
     cpu_before, kids_before = server.cpu(), resource.getrusage(resource.RUSAGE_CHILDREN)
     with (out_dir / f"{name}.log").open("wb") as log, RssSampler(server) as sampler:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=PROJECT_DIR)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=PROJECT_DIR,
+                                preexec_fn=pinned(cores))
         started = time.perf_counter()
         try:
             proc.wait(timeout=seconds + 60)
@@ -584,12 +605,18 @@ def run_bench(args: argparse.Namespace) -> dict:
         "date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(), "commit": commit(), "load_start": os.getloadavg(),
         "cell_seconds": cell, "soak_seconds": soak, "think": args.think, "full": args.full, "cache_size": settings.cache_size,
         "max_pending": settings.max_pending,
-        "locust": _locust_version(), "extra_env": args.extra_env,
+        "locust": _locust_version(), "extra_env": args.extra_env, "cpus": args.cpus,
     }
+    server_cores, load_cores = split_cores(args.cpus)
     dev = PROJECT_DIR / "eval" / "dev.yaml"
     pool = load_pool(dev)
     say(f"load average {results['load_start'][0]:.2f} {results['load_start'][1]:.2f} {results['load_start'][2]:.2f}; floor (in this process)")
-    results["floor"], starters = measure_floor(settings, pool, args.count)
+    everywhere = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, server_cores or everywhere)  # the floor on the server's cores
+    try:
+        results["floor"], starters = measure_floor(settings, pool, args.count)
+    finally:
+        os.sched_setaffinity(0, everywhere)
     popular = popular_questions(dev, "你好", starters)
     results["popular"] = popular
     work = Path(tempfile.mkdtemp(prefix="bot-bench-"))
@@ -602,7 +629,7 @@ def run_bench(args: argparse.Namespace) -> dict:
         # start-up: three starts; the last server stays up for the rest
         ready, server = [], None
         for i in range(3):
-            server = Server(1, work, env)
+            server = Server(1, work, env, server_cores)
             try:
                 ready.append(server.wait_ready())
             finally:
@@ -619,23 +646,25 @@ def run_bench(args: argparse.Namespace) -> dict:
             for mode in ("cached", "uncached", "mix"):
                 for users in CONCURRENCY:
                     say(f"locust {mode} × {users} client{'s' if users > 1 else ''}, {cell} s, no think time")
-                    loads.append(run_locust(server, questions_file, work, mode, users, cell, run_id))
+                    loads.append(run_locust(server, questions_file, work, mode, users, cell, run_id, cores=load_cores))
             say(f"soak: 64 visitors, think time {args.think} s, mix, {soak} s")
-            loads.append(run_locust(server, questions_file, work, "mix", 64, soak, run_id, think=args.think))
+            loads.append(run_locust(server, questions_file, work, "mix", 64, soak, run_id, think=args.think, cores=load_cores))
             results["rss_end"] = server.total_rss()
         finally:
             server.stop()
         if not workers_supported():
             results["workers_note"] = "not measured: `bot serve --workers` is not available at this commit"
+        elif args.cpus == 1:
+            results["workers_note"] = "not measured on one core"
         else:
-            server = Server(2, work, env)
+            server = Server(2, work, env, server_cores)
             try:
                 results["ready_w2"] = server.wait_ready()
                 time.sleep(1.0)  # both workers load their index at once; let the second one finish too
                 warm_popular(server, popular)
                 for mode in ("cached", "uncached", "mix"):
                     say(f"2 workers: locust {mode} × 64 clients, {cell} s")
-                    loads.append(run_locust(server, questions_file, work, mode, 64, cell, run_id))
+                    loads.append(run_locust(server, questions_file, work, mode, 64, cell, run_id, cores=load_cores))
                 results["rss_w2"] = {"supervisor": rss_mb(server.proc.pid), "workers": [rss_mb(p) for p in server.worker_pids()]}
                 results["torch_w2"] = any(loads_torch(p) for p in server.pids())
             except RuntimeError as exc:  # the one-worker figures still stand; say why these are missing
@@ -762,9 +791,11 @@ def report_markdown(res: dict) -> str:
         "## Service: latency, throughput, memory (`make bench`)",
         "",
         f"Measured {res['date']} on {res['machine']}, commit {res['commit']}, encoder `{f['encoder']}`, with `make bench`"
-        f"{' --full' if res['full'] else ''} (`python -m bot.bench`). Load average at start {la[0]:.2f} / {la[1]:.2f} / {la[2]:.2f}"
+        f"{' --full' if res['full'] else ''} (`python -m bench.harness`). Load average at start {la[0]:.2f} / {la[1]:.2f} / {la[2]:.2f}"
         f" (1 / 5 / 15 min), at the end {res['load_end'][0]:.2f}: the machine is shared, so figures are noisy."
-        + (" Extra environment: " + ", ".join(f"`{k}={v}`" for k, v in res["extra_env"].items()) + "." if res["extra_env"] else ""),
+        + (" Extra environment: " + ", ".join(f"`{k}={v}`" for k, v in res["extra_env"].items()) + "." if res["extra_env"] else "")
+        + (f" The server and the floor pinned to {res['cpus']} core{'s' if res['cpus'] > 1 else ''} (`--cpus {res['cpus']}`, as a"
+           " pod's CPU limit), locust to the others." if res.get("cpus") else ""),
         f"Server: `bot serve` with default settings (answer cache {res['cache_size']}, `BOT_MAX_PENDING={res['max_pending']}`,"
         f" rate limit exempting loopback), 1 worker unless said."
         f" Load: locust {res['locust']} (bench/locustfile.py, FastHttpUser, keep-alive) in a separate process on the"
@@ -773,7 +804,7 @@ def report_markdown(res: dict) -> str:
     ]
     if not res["full"]:
         lines.append(f"Durations are shorter than the targets' to keep `make bench` within minutes: {res['cell_seconds']} s per load cell,"
-                     f" a {res['soak_seconds']} s soak (target: 60 s). `python -m bot.bench --full` runs 20 s cells and the 60 s soak.")
+                     f" a {res['soak_seconds']} s soak (target: 60 s). `python -m bench.harness --full` runs 20 s cells and the 60 s soak.")
     lines += ["", "**Targets** (issues 4 and 7)", "", "| target | measured | |", "|---|---|---|"]
     lines += [f"| {name} | {measured} | {_verdict(ok)} |" for name, measured, ok in targets(res)]
 
@@ -865,7 +896,7 @@ def report_markdown(res: dict) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the bench, print the report and write it to docs/benchmarks.md."""
-    parser = argparse.ArgumentParser(prog="python -m bot.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m bench.harness", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", action="store_true", help="20 s per load cell and the 60 s soak of the target (about 8 minutes)")
     parser.add_argument("--seconds", type=int, default=10, help="seconds per load cell (default 10)")
     parser.add_argument("--soak", type=int, default=30, help="seconds of the 64-visitor soak (default 30; --full: 60)")
@@ -874,6 +905,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=200, help="requests per one-client latency measurement (default 200)")
     parser.add_argument("--no-write", action="store_true", help="print the report but do not update docs/benchmarks.md")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (server logs, locust CSV)")
+    parser.add_argument("--cpus", type=int, metavar="N", help="pin the server to N cores and locust to the rest (a pod's CPU limit)")
+    parser.add_argument("--section", default="bench", help="the section of docs/benchmarks.md to write (default bench)")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for the server and the floor, e.g. OMP_WAIT_POLICY=PASSIVE (repeatable)")
     args = parser.parse_args(argv)
@@ -889,6 +922,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in ("seconds", "soak", "count"):
         if not 1 <= getattr(args, name) <= (600 if name != "count" else 5000):
             parser.error(f"--{name} is out of range")
+    if not re.fullmatch(r"bench[a-z0-9-]*", args.section):
+        parser.error("--section is bench or bench-SOMETHING")
     if _locust_version() == "?":
         print("bench: locust is not installed; run `make bench` (it installs the bench extra)", file=sys.stderr)
         return 1
@@ -900,7 +935,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     body = report_markdown(res)
     print(body)
     if not args.no_write:
-        write_section(REPORT, "bench", body)
+        write_section(REPORT, args.section, body)
         say(f"written to {REPORT}")
     if args.keep:
         say(f"logs and locust CSV in {res['work_dir']}")
