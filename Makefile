@@ -6,7 +6,7 @@ PIP     := $(BIN)/python -m pip install --disable-pip-version-check -q -c constr
 HOST    ?= 127.0.0.1
 PORT    ?= 8000
 
-.PHONY: run test bench bench-threads build eval check clean
+.PHONY: run test test-fast bench bench-threads build eval check clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,6 +40,10 @@ check: $(VENV)/.installed
 test: $(VENV)/.installed-test node_modules/.installed
 	$(BIN)/bot check-corpus
 	$(BIN)/python -m pytest -q
+
+# The edit-test loop: everything but the tests marked slow (the real encoder) or browser (chromium).
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 eval: build
 	$(BIN)/bot eval

@@ -31,8 +31,8 @@ def test_a_regular_install_finds_the_corpus_and_the_pages_inside_the_package(tmp
     env = {**os.environ, "PYTHONPATH": str(site), "PYTHONDONTWRITEBYTECODE": "1"}
     env = {k: v for k, v in env.items() if not k.startswith("BOT_")}
     probe = (
-        "import bot.api, bot.corpus, bot.settings;"
-        "print(bot.corpus.DEFAULT_CORPUS_DIR); print(bot.api.WEB_DIR); print(bot.settings.Settings().index_dir)"
+        "import bot.api, bot.corpus, bot.pages, bot.settings;"
+        "print(bot.corpus.DEFAULT_CORPUS_DIR); print(bot.pages.WEB_DIR); print(bot.settings.Settings().index_dir)"
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60, check=True)
     corpus_dir, web_dir, index_dir = (Path(line) for line in out.stdout.split())
