@@ -85,3 +85,10 @@ def real_engine(real_index_dir):
     engine = Engine.open(load_corpus().root, real_index_dir, make_encoder("e5"))
     yield engine
     engine.close()
+
+
+@pytest.fixture(scope="session")
+def real_answerer(real_engine):
+    from bot.answer import Answerer
+
+    return Answerer(real_engine)

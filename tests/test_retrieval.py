@@ -109,8 +109,8 @@ def test_measures_come_before_national_law(real_engine):
         ("How do I extend my visa?", "out_of_scope"),
     ],
 )
-def test_intents(real_engine, text, intent):
-    assert real_engine.intent(real_engine.retrieve(text))[0] == intent
+def test_intents(real_answerer, text, intent):
+    assert real_answerer.answer(text).intent == intent
 
 
 def test_encoder_worker_serialises_calls_from_many_threads(real_engine):
