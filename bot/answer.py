@@ -30,17 +30,19 @@ class Answerer:
         self.decider = Decider(engine.corpus, engine.coverage, engine.thresholds)
         self.composer = Composer(engine.corpus)
 
-    def answer(self, message: str, history: list[Turn] | None = None) -> Answer:
-        """Answer one message, reading it in the conversation so far."""
+    def answer(self, message: str, history: list[Turn] | None = None, lang: str | None = None) -> Answer:
+        """Answer one message, reading it in the conversation so far; in `lang` when given (the page's language
+        switch), else in the language and script the message is written in."""
         u = self.engine.understander.understand(message, history or [])
+        c = self.composer.in_language(lang or u.lang)
         if u.greeting:
-            return self.composer.finish([(u.text, self.composer.greeting_reply(u.greeting))], u)
-        replies = [(part.text, self.reply(u, part)) for part in u.parts]
-        return self.composer.finish(replies, u)
+            return c.finish([(u.text, c.greeting_reply(u.greeting))], u)
+        replies = [(part.text, self.reply(u, part, c)) for part in u.parts]
+        return c.finish(replies, u)
 
-    def reply(self, u: Understanding, part: Part) -> Reply:
+    def reply(self, u: Understanding, part: Part, c: Composer | None = None) -> Reply:
         """The reply to one question of the message."""
-        c = self.composer
+        c = c or self.composer
         if u.injection or u.sensitive:
             return c.sensitive_reply(1.0)
         if part.lookup is not None:
@@ -49,30 +51,30 @@ class Answerer:
             return c.doc_fact_reply(*part.doc_fact)
         shown = u.state.shown
         if part.follow_up in _SHOWN_FOLLOW_UPS and (shown or c.entry_in(u.state.answers)):
-            return self._about_shown(part, shown, u.state.answers)
+            return self._about_shown(c, part, shown, u.state.answers)
         retrieval = self.engine.retrieve(part.query)
         probs = self.engine.probabilities(retrieval)
         if part.follow_up in _SHOWN_FOLLOW_UPS:  # a client that does not send what it showed: what the topic's answer shows
             topic = self.decider.decide(u, part, retrieval, probs)
-            previous = self._compose(topic, u)
-            return self._about_shown(part, tuple(_as_citation(v) for v in previous.citations), (previous.text,)) if previous.citations else previous
+            previous = self._compose(c, topic, u)
+            return self._about_shown(c, part, tuple(_as_citation(v) for v in previous.citations), (previous.text,)) if previous.citations else previous
         if part.follow_up == "more":
-            return self._more(u, part, retrieval)
+            return self._more(c, u, part, retrieval)
         d = self.decider.decide(u, part, retrieval, probs)
         if part.follow_up == "why" and d.outcome in ("answer", "articles", "partial") and not (d.faq and "why" in d.faq.forms):
             return c.why_reply(d, shown)
-        return self._compose(d, u)
+        return self._compose(c, d, u)
 
-    def _about_shown(self, part: Part, shown: tuple[Citation, ...], answers: tuple[str, ...]) -> Reply:
-        c = self.composer
+    @staticmethod
+    def _about_shown(c: Composer, part: Part, shown: tuple[Citation, ...], answers: tuple[str, ...]) -> Reply:
         if part.follow_up == "which_article" and shown:
             return c.which_article_reply(shown)
         if part.follow_up == "this_article" and shown:
             return c.this_article_reply(shown)
         return c.simpler_reply(shown, answers)
 
-    def _compose(self, d: Decision, u: Understanding) -> Reply:
-        c = self.composer
+    @staticmethod
+    def _compose(c: Composer, d: Decision, u: Understanding) -> Reply:
         if d.outcome == "sensitive":
             return c.sensitive_reply(d.confidence)
         if d.outcome == "self_involved":
@@ -91,24 +93,24 @@ class Answerer:
             return c.partial_reply(d)
         return c.out_of_scope_reply(d.confidence)
 
-    def _more(self, u: Understanding, part: Part, retrieval) -> Reply:
+    def _more(self, c: Composer, u: Understanding, part: Part, retrieval) -> Reply:
         """"还有呢": the next best answer to the same question, leaving out what was already shown."""
         shown = {(s.doc_id, s.article) for s in u.state.shown}
-        answered = self.composer.entry_in(u.state.answers[-1:])
+        answered = c.entry_in(u.state.answers[-1:])
         exclude = frozenset({answered.id} if answered else ())
         entry, sim, cov = self.decider.best_entry(part, retrieval, exclude)
         if entry is not None and not {(c.doc_id, c.article) for c in entry.citations} <= shown:
-            return self.composer.faq_reply(Decision("answer", "question", part, faq=entry, articles=retrieval.articles, coverage=cov, confidence=sim, retrieval=retrieval))
+            return c.faq_reply(Decision("answer", "question", part, faq=entry, articles=retrieval.articles, coverage=cov, confidence=sim, retrieval=retrieval))
         fresh = tuple(h for h in retrieval.articles[:4] if h.key not in shown)
         if fresh and retrieval.signals.get("dense_law_max", 0.0) >= self.decider.t.article_similarity:
-            return self.composer.articles_reply(Decision("articles", "question", part, articles=fresh[:1], confidence=fresh[0].score, retrieval=retrieval), lead="more_lead")
-        return self.composer.nothing_more_reply(retrieval.faq)
+            return c.articles_reply(Decision("articles", "question", part, articles=fresh[:1], confidence=fresh[0].score, retrieval=retrieval), lead="more_lead")
+        return c.nothing_more_reply(retrieval.faq)
 
 
 def _as_citation(view: CitationView) -> Citation:
     return Citation(view.doc_id, view.article, view.paragraph)
 
 
-def cache_key(message: str) -> str:
-    """The normalised form of a single question, for the answer cache and ETags."""
-    return normalize(message)
+def cache_key(message: str, lang: str | None = None) -> str:
+    """The normalised form of a single question (and the language asked for), for the answer cache and ETags."""
+    return f"{lang}\0{normalize(message)}" if lang else normalize(message)

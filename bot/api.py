@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import Literal
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -88,11 +89,11 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         # Validated against AnswerOut once, here: cache hits then skip FastAPI's response_model step.
         return AnswerJSON(result.intent, AnswerOut.model_validate(result.to_dict()).model_dump_json().encode())
 
-    async def respond(request: Request, message: str, history: list[Turn]) -> AnswerJSON:
+    async def respond(request: Request, message: str, history: list[Turn], lang: str | None = None) -> AnswerJSON:
         """The answer, serialised; cache hits are served on the event loop, misses computed in the thread pool.
         A miss past BOT_MAX_PENDING is refused at once (503): better than every visitor waiting seconds in a queue."""
         nonlocal pending
-        key = cache_key(message) if not history else None
+        key = cache_key(message, lang) if not history else None
         if key is not None and (hit := cache.get(key)) is not None:
             charge(request, settings.rate_limit_cached_cost)
             metrics.cache.labels("hit").inc()
@@ -106,7 +107,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
             raise HTTPException(503, detail=BUSY, headers={"Retry-After": "1"})
         pending += 1
         try:
-            result = await run_in_threadpool(answerer.answer, message, history)
+            result = await run_in_threadpool(answerer.answer, message, history, lang)
         finally:
             pending -= 1
         metrics.intents.labels(result.intent).inc()
@@ -128,25 +129,29 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     async def chat(request: Request, body: ChatRequest) -> Response:
         """The answer to `message`; `history` (earlier turns) resolves follow-ups such as 那学生呢？"""
         history = [Turn(t.role, t.text, tuple(Citation(c.doc_id, c.article, c.paragraph, c.item) for c in t.citations)) for t in body.history]
-        answer = await respond(request, body.message, history)
+        answer = await respond(request, body.message, history, body.lang)
         return Response(answer.body, media_type="application/json")
 
     @app.get(
         "/api/ask", response_model=AnswerOut, tags=["answers"], summary="Answer one question (cacheable)",
         responses={304: {"description": "not modified"}, **LIMITED_RESPONSE, **BUSY_RESPONSE},
     )
-    async def ask(request: Request, q: str = Query(..., description="the question, 1–500 characters", max_length=4 * MAX_MESSAGE)) -> Response:
+    async def ask(
+        request: Request,
+        q: str = Query(..., description="the question, 1–500 characters", max_length=4 * MAX_MESSAGE),
+        lang: Literal["zh-Hans", "zh-Hant", "en"] | None = Query(None, description="answer in this language; by default the question's own"),
+    ) -> Response:
         """The same answer object for a single question, with ETag/Cache-Control so a CDN can cache it."""
         try:
             message = clean_text(q, "q")
         except ValueError as exc:
             raise HTTPException(status_code=422, detail=[f"q: {exc}"]) from exc
-        etag = '"' + hashlib.sha256(f"{corpus.version}\0{cache_key(message)}".encode()).hexdigest()[:20] + '"'
+        etag = '"' + hashlib.sha256(f"{corpus.version}\0{cache_key(message, lang)}".encode()).hexdigest()[:20] + '"'
         headers = {"ETag": etag, "Cache-Control": f"public, max-age={settings.ask_max_age}"}
         if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
             charge(request, settings.rate_limit_cached_cost)
             return Response(status_code=304, headers=headers)
-        answer = await respond(request, message, [])
+        answer = await respond(request, message, [], lang)
         return Response(answer.body, media_type="application/json", headers=headers)
 
     @app.get("/api/docs", response_model=list[DocOut], tags=["corpus"], summary="The documents the bot answers from")

@@ -132,6 +132,7 @@ def check_faq(corpus: Corpus) -> list[str]:
         elif len(e.answer) > MAX_ANSWER_CHARS:
             out.append(f"{where}: answer has {len(e.answer)} characters; keep it to {MAX_ANSWER_CHARS} or fewer")
         out += _form_problems(e, where)
+        out += _english_problems(e, where)
         if not e.citations:
             out.append(f"{where}: no citations; every answer must rest on the articles it cites")
         texts = []
@@ -169,6 +170,54 @@ def _form_problems(e, where: str) -> list[str]:
         out.append(f"{where}: gist is missing (one plain sentence for \"说简单点\")")
     elif len(e.gist) > MAX_GIST_CHARS or "「" in e.gist:
         out.append(f"{where}: gist must be one plain sentence of at most {MAX_GIST_CHARS} characters, without 「」 quotes")
+    return out
+
+
+_EN_ARTICLE = re.compile(r"\bArticles? (\d+)((?:\s*(?:,|and|or|to)\s*\d+)*)")
+_CN_DATE = re.compile(r"(\d{1,2})月(\d{1,2})[日号]")
+_EN_MONTHS = "january february march april may june july august september october november december".split()
+_EN_DATE = re.compile(r"\b(\d{1,2}) (" + "|".join(_EN_MONTHS) + r")\b|\b(" + "|".join(_EN_MONTHS) + r") (\d{1,2})\b", re.I)
+
+
+def _numbers_cn(text: str) -> tuple[set[tuple[int, int]], set[int]]:
+    """Dates (month, day) and other Arabic numbers of a Chinese text (1万 = 10000); article labels aside."""
+    dates = {(int(m), int(d)) for m, d in _CN_DATE.findall(text)}
+    rest = _CN_DATE.sub(" ", text)
+    numbers = {int(n) * 10000 if wan else int(n) for n, wan in re.findall(r"(\d+)(万)?", rest)}
+    return dates, numbers
+
+
+def _numbers_en(text: str) -> tuple[set[tuple[int, int]], set[int]]:
+    dates = set()
+    for d1, m1, m2, d2 in _EN_DATE.findall(text):
+        month = _EN_MONTHS.index((m1 or m2).lower()) + 1
+        dates.add((month, int(d1 or d2)))
+    rest = _EN_DATE.sub(" ", text)
+    return dates, {int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", rest)}
+
+
+def _english_problems(e, where: str) -> list[str]:
+    """An entry's English: present for every Chinese text, naming no article the entry does not cite, with the
+    Chinese text's dates and numbers."""
+    out = []
+    for name in ("answer", "gist", "verdict"):
+        chinese, english = getattr(e, name), e.english.get(name, "")
+        if chinese and not english:
+            out.append(f"{where}: {name}_en is missing (every FAQ text has an English version)")
+        elif english and not chinese:
+            out.append(f"{where}: {name}_en has no Chinese {name} to translate")
+    cited = {c.article for c in e.citations}
+    for name, english in e.english.items():
+        for first, more in _EN_ARTICLE.findall(english):
+            for n in [int(first), *(int(x) for x in re.findall(r"\d+", more))]:
+                if n not in cited:
+                    out.append(f"{where}: {name}_en names Article {n}, which the entry does not cite")
+        cn_dates, cn_numbers = _numbers_cn(getattr(e, name))
+        en_dates, en_numbers = _numbers_en(english)
+        if cn_dates != en_dates:
+            out.append(f"{where}: {name}_en has the dates {sorted(en_dates)} (month, day) but the Chinese {sorted(cn_dates)}")
+        if missing := sorted(cn_numbers - en_numbers):
+            out.append(f"{where}: {name}_en lacks the number(s) {missing} of the Chinese")
     return out
 
 
@@ -218,6 +267,32 @@ def check_responses(corpus: Corpus) -> list[str]:
     starters = data.get("starter_questions")
     if not isinstance(starters, list) or len(starters) < 2:
         out.append(f"{at('starter_questions')}: starter_questions must list at least two questions to offer")
+    return out + check_responses_en(corpus)
+
+
+def check_responses_en(corpus: Corpus) -> list[str]:
+    """responses-en.yaml: every reply in English too, with the same fields, the same number of report steps, and the
+    note that the English is unofficial."""
+    path = corpus.root / "responses-en.yaml"
+    data, chinese = corpus.responses_en, corpus.responses
+    if not path.exists():
+        return [f"{path}:1: missing: the fixed replies in English (same keys as responses.yaml)"]
+    out = []
+    for key, allowed in {**RESPONSE_FIELDS, "english_note": frozenset()}.items():
+        if not isinstance(data.get(key), str) or not data[key].strip():
+            out.append(f"{path}:1: English reply {key!r} is missing or empty")
+            continue
+        out += _template_problems(f"{path}:{key_line(path, key) or 1}", key, data[key], COMMON_FIELDS | allowed)
+    steps, zh_steps = data.get("report_steps") or {}, chinese.get("report_steps") or {}
+    for kind in REPORT_STEP_LISTS:
+        items = steps.get(kind) if isinstance(steps, dict) else None
+        if not isinstance(items, list) or len(items) != len(zh_steps.get(kind) or []):
+            out.append(f"{path}:{key_line(path, 'report_steps') or 1}: report_steps.{kind} must have as many steps as the Chinese")
+            continue
+        for i, step in enumerate(items, start=1):
+            out += _template_problems(f"{path}:{key_line(path, 'report_steps') or 1}", f"report_steps.{kind} step {i}", str(step), COMMON_FIELDS)
+    if not isinstance(data.get("starter_questions"), list) or len(data["starter_questions"]) < 2:
+        out.append(f"{path}:1: starter_questions must list at least two questions to offer")
     return out
 
 

@@ -4,12 +4,13 @@ from code), the verbatim citations, the reporting channels, suggestions, and the
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import asdict, dataclass, field
 
 from .corpus import STEP_KINDS, Citation, Corpus, Document, FaqEntry
 from .decide import Decision
-from .normalize import to_traditional
+from .normalize import normalize, to_traditional
 from .numerals import article_label, item_label, paragraph_label
 from .retrieve import ArticleHit, FaqHit
 from .understand import ArticleRef, Understanding
@@ -38,6 +39,7 @@ class CitationView:
     score: float
     current_law: str | None = None  # for texts citing the 2014 numbering: the 2023 counterpart
     items: tuple[int, ...] = ()  # the 项 quoted (with their 款's lead sentence)
+    label_en: str = ""  # "Zhejiang Measures, Article 12(1) (official text in Chinese)": shown beside the Chinese in English
 
 
 @dataclass(frozen=True)
@@ -79,21 +81,11 @@ class Reply:
 
 
 class Composer:
-    """Writes answers for one corpus."""
+    """Writes answers for one corpus, in one language (`in_language` gives the others: they share everything else)."""
 
     def __init__(self, corpus: Corpus):
         self.corpus = corpus
-        self.responses = corpus.responses
-        primary = corpus.primary
-        hotline = next((c for c in corpus.channels if c.kind == "hotline"), None)
-        website = next((c for c in corpus.channels if c.kind == "website"), None)
-        self._fill = {
-            "title": primary.title,
-            "hotline": f"{hotline.label}{hotline.value}" if hotline else "",
-            "website": f"{website.label}{website.value}" if website else "",
-        }
-        self.channels = [asdict(c) for c in corpus.channels]
-        self.starters = tuple(str(q) for q in self.responses.get("starter_questions") or [])
+        self._speak("zh-Hans")
         self._citing: dict[tuple[str, int], list[FaqEntry]] = {}
         self._resting_on: dict[tuple[str, int], list[FaqEntry]] = {}
         for entry in corpus.faq:
@@ -104,9 +96,47 @@ class Composer:
         self._twins = _twins(corpus.faq)
         self._report_citations = tuple(self.cite(c) for c in _citations(self.responses.get("report_citations")))
         self._self_involved_citations = tuple(self.cite(c) for c in _citations(self.responses.get("self_involved_citations")))
-        self._purpose = self.cite(Citation(primary.doc_id, 1))
+        self._purpose = self.cite(Citation(corpus.primary.doc_id, 1))
         cues = self.responses.get("report_kinds") or {}
         self._report_cues = {kind: [str(w).lower() for w in cues.get(kind) or []] for kind in STEP_KINDS}
+        self._languages = {"zh-Hans": self}
+
+    def _speak(self, lang: str) -> None:
+        """Set the wording of one language: fixed replies, channel labels, the fields every reply may use."""
+        corpus, english = self.corpus, lang == "en"
+        self.lang = lang
+        self.responses = {**corpus.responses, **corpus.responses_en} if english else corpus.responses
+        channels = [c.in_language(lang) for c in corpus.channels]
+        hotline = next((c for c in channels if c.kind == "hotline"), None)
+        website = next((c for c in channels if c.kind == "website"), None)
+        if english:
+            title = "the " + str(corpus.primary.meta.get("title_en") or corpus.primary.title)
+            fill = {"title": title, "hotline": f"the {hotline.label[:1].lower()}{hotline.label[1:]} {hotline.value}" if hotline else "",
+                    "website": f"the {website.label[:1].lower()}{website.label[1:]} {website.value}" if website else ""}
+        else:
+            fill = {"title": corpus.primary.title, "hotline": f"{hotline.label}{hotline.value}" if hotline else "",
+                    "website": f"{website.label}{website.value}" if website else ""}
+        self._fill = fill
+        self.channels = [asdict(c) for c in channels]
+        self.starters = tuple(str(q) for q in self.responses.get("starter_questions") or [])
+
+    def in_language(self, lang: str) -> Composer:
+        """This composer speaking lang (zh-Hans, zh-Hant or en); Traditional is written as Simplified, then converted."""
+        if lang not in self._languages:
+            other = copy.copy(self)
+            other._speak(lang if lang == "en" else "zh-Hans")
+            other.lang = lang
+            self._languages[lang] = other
+        return self._languages[lang]
+
+    def entry_text(self, entry: FaqEntry, field_name: str = "answer") -> str:
+        """An FAQ entry's answer, verdict or gist in this language (the Chinese where no English is written)."""
+        chinese = getattr(entry, field_name)
+        return (entry.english.get(field_name) or chinese) if self.lang == "en" else chinese
+
+    @property
+    def english(self) -> bool:
+        return self.lang == "en"
 
     # ------------------------------------------------------------ wording
 
@@ -141,14 +171,20 @@ class Composer:
                 text = "\n".join(x for x in (para.lead, para.items[c.item - 1]) if x)
             else:
                 text = para.text
-        notes = [
-            self.text("old_numbering", old=article_label(old), new="、".join(n.label for n in ref.new))
-            for old, ref in self.corpus.current_counterparts(c.doc_id, c.article)
-        ]
+        if self.english:
+            notes = [
+                self.text("old_numbering", old=f"Article {old}", new=", ".join(english_label(n.article, n.paragraph) for n in ref.new))
+                for old, ref in self.corpus.current_counterparts(c.doc_id, c.article)
+            ]
+        else:
+            notes = [
+                self.text("old_numbering", old=article_label(old), new="、".join(n.label for n in ref.new))
+                for old, ref in self.corpus.current_counterparts(c.doc_id, c.article)
+            ]
         return CitationView(
             doc_id=c.doc_id, title=doc.title, article=c.article, label=article_label(c.article), paragraph=c.paragraph,
             text=text, url=f"/docs/{c.doc_id}/{c.article}", score=round(float(score), 4), current_law=" ".join(notes) or None,
-            items=items,
+            items=items, label_en=f"{english_name(doc, capital=True)}, {english_label(c.article, c.paragraph, items)} (official text in Chinese)",
         )
 
     def ordered(self, views, limit: int = MAX_CITATIONS) -> tuple[CitationView, ...]:
@@ -174,14 +210,25 @@ class Composer:
         primary = self.corpus.primary.doc_id
         return tuple(sorted(out, key=lambda v: v.doc_id != primary)[:limit])
 
+    def source(self, views) -> str:
+        """How an answer names the article it quotes: 《办法》第十二条第一款 / Article 12(1) of the Zhejiang Measures."""
+        if not views:
+            return ""
+        v = views[0]
+        if self.english:
+            return f"{english_label(v.article, v.paragraph, v.items)} of {english_name(self.corpus.documents[v.doc_id])}"
+        return f"《{v.title}》{v.label}" + (paragraph_label(v.paragraph) if v.paragraph else "") + (item_label(v.items[0]) if v.items else "")
+
     def _with_items(self, view: CitationView, items: tuple[int, ...]) -> CitationView:
         para = self.corpus.article(view.doc_id, view.article).paragraph(view.paragraph)
         text = "\n".join(x for x in (para.lead, *(para.items[i - 1] for i in items)) if x)
-        return CitationView(**{**asdict(view), "text": text, "items": items})
+        doc = self.corpus.documents[view.doc_id]
+        label_en = f"{english_name(doc, capital=True)}, {english_label(view.article, view.paragraph, items)} (official text in Chinese)"
+        return CitationView(**{**asdict(view), "text": text, "items": items, "label_en": label_en})
 
     # ------------------------------------------------------------ suggestions
 
-    def suggest(self, faq_hits, answered: str | None = None, n: int = 3, lang: str = "zh-Hans") -> tuple[str, ...]:
+    def suggest(self, faq_hits, answered: str | None = None, n: int = 3) -> tuple[str, ...]:
         """Related FAQ questions to tap: never the entry just answered, nor a twin of it or of another suggestion."""
         out: list[str] = []
         skip = {answered, *self._twins.get(answered, ())}
@@ -189,7 +236,7 @@ class Composer:
             entry = self.corpus.faq_by_id.get(hit.entry_id)
             if entry is None or entry.id in skip:
                 continue
-            headline = headline_for(entry, lang)
+            headline = headline_for(entry, self.lang)
             if headline in out:
                 continue
             out.append(headline)
@@ -205,7 +252,7 @@ class Composer:
 
     def related_to(self, doc_id: str, article: int, exclude: str | None = None) -> tuple[str, ...]:
         """Questions the FAQ answers from an article."""
-        related = [e.headline for e in self._citing.get((doc_id, article), []) if e.id != exclude]
+        related = [headline_for(e, self.lang) for e in self._citing.get((doc_id, article), []) if e.id != exclude]
         return tuple(related[:3]) or self.starters[:3]
 
     def explainer(self, doc_id: str, article: int, paragraph: int | None = None) -> FaqEntry | None:
@@ -220,7 +267,7 @@ class Composer:
     def entry_in(self, answers: tuple[str, ...]) -> FaqEntry | None:
         """The FAQ entry whose answer the most recent earlier answer that gave one did (the page sends the texts back)."""
         for text in reversed(answers):
-            entry = next((e for e in self.corpus.faq if e.answer and e.answer[:40] in text), None)
+            entry = next((e for e in self.corpus.faq if any(a and a[:40] in text for a in (e.answer, e.english.get("answer")))), None)
             if entry is not None:
                 return entry
         return None
@@ -232,7 +279,8 @@ class Composer:
         entry = d.faq
         top = d.articles[0].key if d.articles else None
         citations = sorted(entry.citations, key=lambda c: (c.doc_id, c.article) != top)
-        text = f"{entry.verdict}{entry.answer}" if d.verdict else entry.answer
+        body = self.entry_text(entry)
+        text = f"{self.entry_text(entry, 'verdict')}{' ' if self.english else ''}{body}" if d.verdict else body
         views = self.ordered([self.cite(c, d.confidence) for c in citations])
         faq_hits = d.retrieval.faq if d.retrieval else ()
         return Reply("question", text, views, suggestions=self.suggest(faq_hits, entry.id), confidence=d.confidence, source=f"faq:{entry.id}", entry_id=entry.id)
@@ -240,9 +288,9 @@ class Composer:
     def articles_reply(self, d: Decision, lead: str = "article_lead") -> Reply:
         """No FAQ entry fits, but an article covers the question: quote it, with its plain explanation when there is one."""
         views = self.ordered([self.cite(Citation(h.doc_id, h.article, h.paragraph or None), h.score) for h in d.articles])
-        text = self.text(lead, source=_source(views))
+        text = self.text(lead, source=self.source(views))
         if views and (entry := self.explainer(views[0].doc_id, views[0].article)) and entry.gist:
-            text += "\n" + self.text("plain_words") + entry.gist
+            text += "\n" + self.text("plain_words") + self._space + self.entry_text(entry, "gist")
         faq_hits = d.retrieval.faq if d.retrieval else ()
         return Reply("question", text, views, suggestions=self.suggest(faq_hits), confidence=d.confidence, source="articles")
 
@@ -252,17 +300,17 @@ class Composer:
         faq_hits = d.retrieval.faq if d.retrieval else ()
         if d.faq is not None:
             views = self.ordered([self.cite(c, d.confidence) for c in d.faq.citations])
-            text = self.text("partial_nearest", asked=asked(d.part.text)) + d.faq.answer
+            text = self.text("partial_nearest", asked=asked(d.part.text)) + self._space + self.entry_text(d.faq)
             return Reply("question", text, views, suggestions=self.suggest(faq_hits, d.faq.id), confidence=d.confidence, coverage="partial", source=f"partial:{d.faq.id}", entry_id=d.faq.id)
         views = self.ordered([self.cite(Citation(h.doc_id, h.article, h.paragraph or None), h.score) for h in d.articles[:1]])
-        text = self.text("partial", asked=asked(d.part.text), source=_source(views))
+        text = self.text("partial", asked=asked(d.part.text), source=self.source(views))
         return Reply("question", text, views, suggestions=self.suggest(faq_hits), confidence=d.confidence, coverage="partial", source="partial")
 
     def why_reply(self, d: Decision, shown: tuple[Citation, ...]) -> Reply:
         """"为什么" when no entry explains why: the texts do not give reasons article by article; the measures' purpose
         (第一条) and what was shown."""
         views = self.ordered([self._purpose, *(self.cite(c) for c in shown[:1])])
-        text = self.text("why_purpose", source=_source(views))
+        text = self.text("why_purpose", source=self.source(views))
         return Reply("question", text, views, suggestions=self.starters[:3], confidence=d.confidence, coverage="partial", source="why")
 
     def out_of_scope_reply(self, confidence: float = 0.0) -> Reply:
@@ -285,7 +333,7 @@ class Composer:
         answered = None
         faq_hits = d.retrieval.faq if d.retrieval else ()
         if d.faq is not None:
-            text += "\n" + self.text("report_and_answer") + d.faq.answer
+            text += "\n" + self.text("report_and_answer") + self._space + self.entry_text(d.faq)
             cites = [cites[0], *(self.cite(c, d.confidence) for c in d.faq.citations), *cites[1:]]
             answered = d.faq.id
         views = self.ordered(cites, limit=MAX_REPORT_CITATIONS)
@@ -313,14 +361,26 @@ class Composer:
     def premise_reply(self, d: Decision) -> Reply:
         """是 or 不是 for a fact asked about with a value, and the fact(s) with their articles."""
         fact, value = d.part.premise
-        if any(v in value or value in v for v in fact.values):
-            text, facts = self.text("premise_yes", statement=fact.statement), [fact]
+
+        def states(f) -> bool:
+            return any(normalize(v) in value or value in normalize(v) for v in f.values)
+
+        if states(fact):
+            text, facts = self.text("premise_yes", statement=self._statement(fact)), [fact]
         else:
-            other = next((f for f in self.corpus.facts if f is not fact and any(v in value or value in v for v in f.values)), None)
+            other = next((f for f in self.corpus.facts if f is not fact and states(f)), None)
             facts = [fact, other] if other else [fact]
-            text = self.text("premise_no", statement="".join(f.statement for f in facts))
+            text = self.text("premise_no", statement=self._space.join(self._statement(f) for f in facts))
         views = self.ordered([self.cite(f.citation) for f in facts])
         return Reply("question", text, views, suggestions=self.starters[:3], confidence=1.0, source=f"premise:{fact.id}")
+
+    def _statement(self, fact) -> str:
+        return (fact.statement_en or fact.statement) if self.english else fact.statement
+
+    @property
+    def _space(self) -> str:
+        """Between two sentences: nothing in Chinese, a space in English."""
+        return " " if self.english else ""
 
     def lookup_reply(self, ref: ArticleRef) -> Reply:
         """"第九条是什么": that article verbatim, with its plain explanation."""
@@ -330,7 +390,11 @@ class Composer:
             label = ref.written  # as asked: 第0条 and 第99999条 have no numeral to write them with
             if 1 <= ref.number <= 9999 and (ref.paragraph is None or 1 <= ref.paragraph <= 99):
                 label = article_label(ref.number) + (paragraph_label(ref.paragraph) if ref.paragraph is not None else "")
-            text = self.text("lookup_missing", doc_title=doc.title, count=len(doc.articles), label=label, last=article_label(len(doc.articles))[1:-1])
+            if self.english:
+                label = f"Article {ref.number}" + (f"({ref.paragraph})" if ref.paragraph is not None else "")
+                text = self.text("lookup_missing", doc_title=english_name(doc), count=len(doc.articles), label=label, last=len(doc.articles))
+            else:
+                text = self.text("lookup_missing", doc_title=doc.title, count=len(doc.articles), label=label, last=article_label(len(doc.articles))[1:-1])
             return Reply("question", text, suggestions=self.starters[:3], confidence=1.0, source="lookup-missing")
         return self._explain(Citation(ref.doc_id, ref.number, ref.paragraph), source="lookup")
 
@@ -338,12 +402,15 @@ class Composer:
         """An article quoted, with the plain words of the FAQ entry resting on it (its one-sentence gist when simpler)."""
         doc = self.corpus.documents[c.doc_id]
         art = doc.article(c.article)
-        label = art.label + (art.paragraph(c.paragraph).label if c.paragraph and art.paragraph(c.paragraph) else "")
+        paragraph = c.paragraph if c.paragraph and art.paragraph(c.paragraph) else None
         entry = self.explainer(c.doc_id, c.article, c.paragraph)
-        text = self.text("lookup_lead", doc_title=doc.title, label=label)
+        if self.english:
+            text = self.text("lookup_lead", doc_title=english_name(doc), label=english_label(c.article, paragraph))
+        else:
+            text = self.text("lookup_lead", doc_title=doc.title, label=art.label + (paragraph_label(paragraph) if paragraph else ""))
         if entry:
-            plain = entry.gist if simpler and entry.gist else entry.answer
-            text += "\n" + self.text("plain_words") + plain
+            plain = self.entry_text(entry, "gist") if simpler and entry.gist else self.entry_text(entry)
+            text += "\n" + self.text("plain_words") + self._space + plain
         view = self.cite(Citation(c.doc_id, c.article, c.paragraph))
         return Reply("question", text, self.ordered([view]), suggestions=self.related_to(c.doc_id, c.article, entry.id if entry else None), confidence=1.0, source=source)
 
@@ -355,7 +422,7 @@ class Composer:
     def which_article_reply(self, shown: tuple[Citation, ...]) -> Reply:
         """"具体是哪一条": the articles the previous answer showed, named and quoted again."""
         views = self.ordered([self.cite(c) for c in shown])
-        labels = "、".join(f"《{v.title}》{v.label}{paragraph_label(v.paragraph) if v.paragraph else ''}" for v in views)
+        labels = ", ".join(self.source([v]) for v in views) if self.english else "、".join(self.source([v]) for v in views)
         return Reply("question", self.text("which_article", labels=labels), views, suggestions=self.starters[:3], confidence=1.0, source="which-article")
 
     def simpler_reply(self, shown: tuple[Citation, ...], answers: tuple[str, ...]) -> Reply:
@@ -363,7 +430,7 @@ class Composer:
         entry = self.entry_in(answers)
         if entry is not None and entry.gist:
             views = self.ordered([self.cite(c) for c in entry.citations[:2]])
-            return Reply("question", self.text("plain_words") + entry.gist, views, suggestions=self.related_to(entry.citations[0].doc_id, entry.citations[0].article, entry.id), confidence=1.0, source=f"simpler:{entry.id}", entry_id=entry.id)
+            return Reply("question", self.text("plain_words") + self._space + self.entry_text(entry, "gist"), views, suggestions=self.related_to(entry.citations[0].doc_id, entry.citations[0].article, entry.id), confidence=1.0, source=f"simpler:{entry.id}", entry_id=entry.id)
         first = shown[0]
         return self._explain(Citation(first.doc_id, first.article, first.paragraph), source="simpler", simpler=True)
 
@@ -373,9 +440,9 @@ class Composer:
     def doc_fact_reply(self, doc_id: str, fact: str) -> Reply:
         """Who issued a document, its order number, article count, status or date in force: from its metadata."""
         doc = self.corpus.documents[doc_id]
-        meta = doc.meta
-        title = doc.title
-        effective = _date_cn(doc.effective)
+        meta = {k[:-3]: v for k, v in doc.meta.items() if k.endswith("_en")} if self.english else doc.meta
+        title = english_name(doc) if self.english else doc.title
+        effective = _date_en(doc.effective) if self.english else _date_cn(doc.effective)
         if fact == "issuer":
             text = self.text("doc_issuer", doc_title=title, issuer=meta.get("issuing_body", ""), order_no=meta.get("order_no", ""))
         elif fact == "order_no":
@@ -384,7 +451,7 @@ class Composer:
             text = self.text("doc_count", doc_title=title, count=len(doc.articles))
         elif fact == "status" and not doc.is_current:
             current = self.corpus.documents.get(str(meta.get("superseded_by", "")))
-            text = self.text("doc_superseded", doc_title=title, current_title=current.title if current else "")
+            text = self.text("doc_superseded", doc_title=title, current_title=(english_name(current) if self.english else current.title) if current else "")
         elif fact == "status":
             text = self.text("doc_current", doc_title=title, effective=effective)
         else:
@@ -420,11 +487,11 @@ class Composer:
         intent = "report" if "report" in intents else intents[0]
         coverage = "partial" if any(r.coverage == "partial" for _, r in replies) else ("full" if intent == "question" else None)
         suggestions = list(reply.suggestions)
-        lang = u.lang
+        lang = self.lang
         if lang == "zh-Hant":
             text, suggestions, steps = to_traditional(text), [to_traditional(s) for s in suggestions], tuple(to_traditional(s) for s in steps)
-        elif lang == "en":
-            lang = "zh-Hans"  # English wording is not written yet: the answer stays Chinese and says so by its lang
+        elif lang == "en" and intent != "greeting":
+            text += "\n" + self.text("english_note")  # the quoted law stays Chinese: say once which text counts
         source = "+".join(r.source for _, r in replies)
         confidence = min(r.confidence for _, r in replies)
         return Answer(intent, text, list(views), self.channels, suggestions, round(float(confidence), 3), self.corpus.version,
@@ -446,12 +513,26 @@ def asked(text: str) -> str:
     return _QUESTION_TAIL.sub("", _QUESTION_HEAD.sub("", text.strip())) or text.strip()
 
 
-def _source(views) -> str:
-    """《办法》第十二条 – how an answer names the article it quotes."""
-    if not views:
-        return ""
-    v = views[0]
-    return f"《{v.title}》{v.label}" + (paragraph_label(v.paragraph) if v.paragraph else "") + (item_label(v.items[0]) if v.items else "")
+def english_name(doc: Document, capital: bool = False) -> str:
+    """the Zhejiang Measures / Zhejiang Measures: a document's short English name (its title where none is given)."""
+    name = str(doc.meta.get("short_title_en") or doc.meta.get("title_en") or doc.title)
+    return name.removeprefix("the ") if capital else name
+
+
+def english_label(article: int, paragraph: int | None = None, items: tuple[int, ...] = ()) -> str:
+    """Article 12, Article 12(1), Article 12(1), item (2)."""
+    label = f"Article {article}" + (f"({paragraph})" if paragraph else "")
+    return label + (", item " + ", ".join(f"({i})" for i in items) if items else "")
+
+
+def _date_en(date: str) -> str:
+    """2019-09-01 → 1 September 2019."""
+    months = "January February March April May June July August September October November December".split()
+    try:
+        y, m, d = (int(x) for x in date.split("-"))
+    except ValueError:
+        return date
+    return f"{d} {months[m - 1]} {y}"
 
 
 def _date_cn(date: str) -> str:

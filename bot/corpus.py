@@ -233,6 +233,13 @@ class Channel:
     value: str
     href: str = ""
     how: str = ""  # what to do to use it (a letter, a visit), for the pages
+    english: dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # label / value / how in English
+
+    def in_language(self, lang: str) -> Channel:
+        """The channel with its English label, value and how-to when lang is en (the Chinese where none is given)."""
+        if lang != "en":
+            return self
+        return Channel(self.kind, self.english.get("label", self.label), self.english.get("value", self.value), self.href, self.english.get("how", self.how))
 
 
 @dataclass(frozen=True)
@@ -254,6 +261,7 @@ class Fact:
     statement: str
     citation: Citation
     source: Source = field(compare=False)
+    statement_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -427,6 +435,7 @@ class Corpus:
     problems: list[str]
     version: str
     responses: dict[str, Any] = field(default_factory=dict)  # responses.yaml: the bot's fixed wording (not law)
+    responses_en: dict[str, Any] = field(default_factory=dict)  # responses-en.yaml: the same in English
     intents: dict[str, tuple[str, ...]] = field(default_factory=dict)  # intents.yaml: labelled phrasings
     subjects: tuple[Subject, ...] = ()
     facts: tuple[Fact, ...] = ()
@@ -565,8 +574,9 @@ def _load_channels(root: Path, problems: list[str]) -> tuple[list[Channel], dict
         if not isinstance(raw, dict) or not raw.get("kind") or not raw.get("value"):
             problems.append(f"{path}:{raw.get('__line__', 1) if isinstance(raw, dict) else 1}: a channel needs kind, label and value")
             continue
+        english = {k: _text(raw.get(f"{k}_en")) for k in ("label", "value", "how") if raw.get(f"{k}_en")}
         channels.append(
-            Channel(str(raw["kind"]), str(raw.get("label", "")), str(raw["value"]), str(raw.get("href", "")), str(raw.get("how", "")).strip())
+            Channel(str(raw["kind"]), str(raw.get("label", "")), str(raw["value"]), str(raw.get("href", "")), str(raw.get("how", "")).strip(), english)
         )
     return channels, data
 
@@ -620,8 +630,8 @@ def _load_term_table(path: Path) -> dict[str, list[str]]:
     return {str(k): [str(v) for v in (vs or [])] for k, vs in (raw or {}).items() if not str(k).startswith("__")}
 
 
-def _load_responses(root: Path, problems: list[str]) -> dict[str, Any]:
-    path = root / "responses.yaml"
+def _load_responses(root: Path, problems: list[str], name: str = "responses.yaml") -> dict[str, Any]:
+    path = root / name
     if not path.exists():
         problems.append(f"{path}:1: missing: the bot's fixed replies (greeting, out of scope, report steps…) must be data in corpus/")
         return {}
@@ -691,7 +701,7 @@ def _load_facts(root: Path, problems: list[str]) -> tuple[Fact, ...]:
             names, values = [tuple(str(v).strip() for v in raw[key]) for key in ("names", "values")]
             if not names or not values:
                 raise ValueError("names and values must be non-empty lists")
-            out.append(Fact(str(raw["id"]), names, values, _text(raw["statement"]), parse_citation(raw["citation"]), src))
+            out.append(Fact(str(raw["id"]), names, values, _text(raw["statement"]), parse_citation(raw["citation"]), src, _text(raw.get("statement_en"))))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             problems.append(f"{src}: malformed fact: {exc}")
     return tuple(out)
@@ -727,6 +737,7 @@ def load_corpus(root: Path | str = DEFAULT_CORPUS_DIR) -> Corpus:
     return Corpus(
         root, documents, faq, channels, channels_source, crossrefs, synonyms, glossary, quiz, problems, corpus_version(root),
         responses=_load_responses(root, problems),
+        responses_en=_load_responses(root, problems, "responses-en.yaml"),
         intents=_load_intents(root, problems),
         subjects=_load_subjects(root, problems),
         facts=_load_facts(root, problems),

@@ -30,7 +30,7 @@ def strip_control(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _s2t() -> opencc.OpenCC:
-    return opencc.OpenCC("s2t")
+    return opencc.OpenCC("s2tw")  # Taiwan's standard characters (為, not OpenCC's default 爲), no phrase changes
 
 
 def to_simplified(text: str) -> str:
@@ -38,9 +38,13 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 
 
+_QUOTED = re.compile(r"(「[^」]*」)")
+
+
 def to_traditional(text: str) -> str:
-    """Simplified characters → Traditional (OpenCC s2t), for answering a question typed in Traditional."""
-    return _s2t().convert(text)
+    """Simplified characters → Traditional, for answering a question typed in Traditional; text quoted from the law
+    in 「」 stays as published."""
+    return "".join(piece if piece.startswith("「") else _s2t().convert(piece) for piece in _QUOTED.split(text))
 
 
 def normalize(text: str) -> str:

@@ -56,6 +56,9 @@ class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     message: str = Field(description="the question, 1–500 characters", max_length=4 * MAX_MESSAGE)
     history: list[HistoryTurn] = Field(default_factory=list, max_length=MAX_TURNS, description="at most 10 earlier turns")
+    lang: Literal["zh-Hans", "zh-Hant", "en"] | None = Field(
+        default=None, description="answer in this language (the page's language switch); by default, in the message's own"
+    )
 
     @field_validator("message")
     @classmethod
@@ -85,6 +88,7 @@ class CitationOut(BaseModel):
     score: float
     current_law: str | None = None
     items: list[int] = Field(default_factory=list, description="the 项 of the paragraph this citation quotes, when it quotes items")
+    label_en: str = Field("", description="what it quotes, in English, for English pages: the quoted text stays Chinese")
 
 
 class ChannelOut(BaseModel):

@@ -111,10 +111,10 @@ _ACK = re.compile(r"^(好的|好|嗯|嗯嗯|哦|噢|喔|哈哈|好滴|ok|okay|�
 # ---------------------------------------------------------------- facts about a document
 
 _DOC_NAMES = (  # how people name each document; the primary document is the default (办法, 这个规定…)
-    ("jubao-jiangli-2022", ("举报奖励办法", "奖励办法", "公民举报危害国家安全行为奖励办法")),
-    ("shishixize-2017", ("实施细则", "反间谍法实施细则")),
-    ("guojiaanquanfa-2015", ("国家安全法",)),
-    ("fanjiandiefa-2023", ("反间谍法",)),
+    ("jubao-jiangli-2022", ("举报奖励办法", "奖励办法", "公民举报危害国家安全行为奖励办法", "reward measures")),
+    ("shishixize-2017", ("实施细则", "反间谍法实施细则", "implementing rules", "implementation rules")),
+    ("guojiaanquanfa-2015", ("国家安全法", "national security law")),
+    ("fanjiandiefa-2023", ("反间谍法", "counter-espionage law", "counterespionage law", "anti-espionage law")),
 )
 _ALL_DOC_NAMES = sorted(
     {n for _, names in _DOC_NAMES for n in names}
@@ -137,7 +137,7 @@ _FACT_WORDS = re.compile(r"发布|制定|颁布|出台|公布|签发|令号|号�
 # ---------------------------------------------------------------- explicit article references
 
 ARTICLE_REF = re.compile(rf"第\s*({NUMERAL}|\d+)\s*条(?:\s*第\s*({NUMERAL}|\d+)\s*款)?|\barticle\s+(\d+)\b(?:\s*(?:,|paragraph|para\.?)\s*(\d+))?", re.I)
-_LOOKUP_WORDS = re.compile(r"是什么|讲(了)?什么|说(了)?什么|内容|原文|全文|规定了?什么|怎么说|写的什么|什么意思|啥意思|^\s*(本办法|办法)?\s*第|what does|say|text of")
+_LOOKUP_WORDS = re.compile(r"是什么|讲(了)?什么|说(了)?什么|内容|原文|全文|规定了?什么|怎么说|写的什么|什么意思|啥意思|^\s*(本办法|办法)?\s*第|what does|what is|what's|say|text of|mean")
 
 _EMOJI = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE00-\uFE0F\U000E0020-\U000E007F\u20E3]")
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
