@@ -27,7 +27,7 @@ class Answerer:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.corpus = engine.corpus
-        self.decider = Decider(engine.corpus, engine.coverage, engine.thresholds)
+        self.decider = Decider(engine.corpus, engine.coverage, engine.thresholds, rarity=engine.segmenter.is_specific)
         self.composer = Composer(engine.corpus)
 
     def answer(self, message: str, history: list[Turn] | None = None, lang: str | None = None) -> Answer:
@@ -71,7 +71,7 @@ class Answerer:
             return c.which_article_reply(shown)
         if part.follow_up == "this_article" and shown:
             return c.this_article_reply(shown)
-        return c.simpler_reply(shown, answers)
+        return c.simpler_reply(shown, answers, part.text)
 
     @staticmethod
     def _compose(c: Composer, d: Decision, u: Understanding) -> Reply:

@@ -16,6 +16,7 @@ from .normalize import normalize
 AUDIENCES = {"公众", "学生", "教师", "企业", "重点单位", "公务员", "媒体"}
 STATUSES = {CURRENT, "已修订", "已废止"}
 MIN_PHRASINGS, MAX_PHRASINGS = 3, 8
+MAX_ENGLISH_PHRASINGS = 4  # besides the Chinese ones: English questions are matched against these
 MAX_ANSWER_CHARS = 160
 MAX_VERDICT_CHARS = 12
 MAX_GIST_CHARS = 40
@@ -112,8 +113,12 @@ def check_faq(corpus: Corpus) -> list[str]:
                 out.append(f"{where}: unknown audience {tag!r} (use {' '.join(sorted(AUDIENCES))})")
         if len(e.questions) < MIN_PHRASINGS:
             out.append(f"{where}: has {len(e.questions)} phrasing(s); at least {MIN_PHRASINGS} are needed")
-        if len(e.questions) > MAX_PHRASINGS:
-            out.append(f"{where}: has {len(e.questions)} phrasings; at most {MAX_PHRASINGS}")
+        chinese = [q for q in e.questions if not q.isascii()]
+        english = [q for q in e.questions if q.isascii()]
+        if len(chinese) > MAX_PHRASINGS:
+            out.append(f"{where}: has {len(chinese)} Chinese phrasings; at most {MAX_PHRASINGS}")
+        if len(english) > MAX_ENGLISH_PHRASINGS:
+            out.append(f"{where}: has {len(english)} English phrasings; at most {MAX_ENGLISH_PHRASINGS}")
         for i, q in enumerate(e.questions):
             line = e.question_lines[i] if i < len(e.question_lines) else e.source.line
             qsrc = Source(e.source.path, line)

@@ -8,9 +8,9 @@ import copy
 import re
 from dataclasses import asdict, dataclass, field
 
-from .corpus import STEP_KINDS, Citation, Corpus, Document, FaqEntry
+from .corpus import REPORT_STEP_LISTS, STEP_KINDS, Citation, Corpus, Document, FaqEntry
 from .decide import Decision
-from .normalize import normalize, to_traditional
+from .normalize import normalize, to_simplified, to_traditional
 from .numerals import article_label, item_label, paragraph_label
 from .retrieve import ArticleHit, FaqHit
 from .understand import ArticleRef, Understanding
@@ -20,6 +20,9 @@ from .understand import ArticleRef, Understanding
 TWIN_ANSWERS = 0.6
 MAX_REPORT_CITATIONS = 3
 MAX_CITATIONS = 5
+FIRST_STEP = re.compile(r"第一步|先做什么|先干嘛|先干什么|先怎么办|现在(该|要)?(怎么办|干嘛|做什么|咋办)|what (do|should) i do (first|now)|first step")
+# An FAQ answer saying what the texts leave out: 办法没有规定具体金额 / 没有写明 / 并未… (answers are Chinese first)
+GAP = re.compile(r"没有(直接|具体|明确|专门|单独|给出|作出|对)?.{0,8}?(规定|写明|写|定义|列出|提到|明确|涉及|说明)|未(规定|明确|写明|列出|说明)|并未|不涉及")
 _CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
 _QUESTION_TAIL = re.compile(r"[吗呢吧啊呀么嘛？?。!！，,\s]+$")
 _QUESTION_HEAD = re.compile(r"^(请问|我想问(一下)?|想问(一下)?|那么?|还有|另外|麻烦问一下)[，,\s]*")
@@ -275,7 +278,8 @@ class Composer:
     # ------------------------------------------------------------ replies, one per kind of decision
 
     def faq_reply(self, d: Decision) -> Reply:
-        """A FAQ entry's answer: its verdict only for a yes/no question about the same thing; the top-ranked article leads."""
+        """A FAQ entry's answer: its verdict only for a yes/no question about the same thing; the top-ranked article leads.
+        An answer that says what the texts do not say ("办法没有规定具体多久查一次") is a partial answer."""
         entry = d.faq
         top = d.articles[0].key if d.articles else None
         citations = sorted(entry.citations, key=lambda c: (c.doc_id, c.article) != top)
@@ -283,7 +287,8 @@ class Composer:
         text = f"{self.entry_text(entry, 'verdict')}{' ' if self.english else ''}{body}" if d.verdict else body
         views = self.ordered([self.cite(c, d.confidence) for c in citations])
         faq_hits = d.retrieval.faq if d.retrieval else ()
-        return Reply("question", text, views, suggestions=self.suggest(faq_hits, entry.id), confidence=d.confidence, source=f"faq:{entry.id}", entry_id=entry.id)
+        coverage = "partial" if GAP.search(entry.answer) else None
+        return Reply("question", text, views, suggestions=self.suggest(faq_hits, entry.id), confidence=d.confidence, coverage=coverage, source=f"faq:{entry.id}", entry_id=entry.id)
 
     def articles_reply(self, d: Decision, lead: str = "article_lead") -> Reply:
         """No FAQ entry fits, but an article covers the question: quote it, with its plain explanation when there is one."""
@@ -425,8 +430,18 @@ class Composer:
         labels = ", ".join(self.source([v]) for v in views) if self.english else "、".join(self.source([v]) for v in views)
         return Reply("question", self.text("which_article", labels=labels), views, suggestions=self.starters[:3], confidence=1.0, source="which-article")
 
-    def simpler_reply(self, shown: tuple[Citation, ...], answers: tuple[str, ...]) -> Reply:
-        """"说简单点": the one-sentence gist of what was answered, with the same first article."""
+    def simpler_reply(self, shown: tuple[Citation, ...], answers: tuple[str, ...], asked_text: str = "") -> Reply:
+        """"说简单点": the one-sentence gist of what was answered, with the same first article; "第一步干嘛" after
+        what-to-do-now steps given earlier: the first of them, and whom to call."""
+        looked_at = answers if FIRST_STEP.search(normalize(asked_text)) else answers[-1:]
+        earlier = [to_simplified(a) for a in reversed(looked_at)]  # a Traditional page sends its answers back in Traditional
+        report = next((steps for a in earlier for steps in map(self.steps, REPORT_STEP_LISTS) if steps and steps[0] in a), None)
+        if report and not shown:
+            shown = tuple(Citation(v.doc_id, v.article, v.paragraph) for v in self._report_citations if v)
+        if report:  # after what-to-do-now steps: the first thing to do, and whom to call
+            views = self.ordered([self.cite(c) for c in shown[:2]])
+            return Reply("question", self.text("plain_words") + self._space + self._space.join((report[0], report[-1])), views,
+                         suggestions=self.starters[:3], confidence=1.0, source="simpler:report")
         entry = self.entry_in(answers)
         if entry is not None and entry.gist:
             views = self.ordered([self.cite(c) for c in entry.citations[:2]])
@@ -437,27 +452,25 @@ class Composer:
     def nothing_more_reply(self, faq_hits) -> Reply:
         return Reply("question", self.text("nothing_more"), suggestions=self.suggest(faq_hits), confidence=1.0, source="nothing-more")
 
-    def doc_fact_reply(self, doc_id: str, fact: str) -> Reply:
+    def doc_fact_reply(self, doc_id: str, facts: tuple[str, ...]) -> Reply:
         """Who issued a document, its order number, article count, status or date in force: from its metadata."""
         doc = self.corpus.documents[doc_id]
         meta = {k[:-3]: v for k, v in doc.meta.items() if k.endswith("_en")} if self.english else doc.meta
         title = english_name(doc) if self.english else doc.title
         effective = _date_en(doc.effective) if self.english else _date_cn(doc.effective)
-        if fact == "issuer":
-            text = self.text("doc_issuer", doc_title=title, issuer=meta.get("issuing_body", ""), order_no=meta.get("order_no", ""))
-        elif fact == "order_no":
-            text = self.text("doc_order_no", doc_title=title, order_no=meta.get("order_no", ""))
-        elif fact == "count":
-            text = self.text("doc_count", doc_title=title, count=len(doc.articles))
-        elif fact == "status" and not doc.is_current:
-            current = self.corpus.documents.get(str(meta.get("superseded_by", "")))
-            text = self.text("doc_superseded", doc_title=title, current_title=(english_name(current) if self.english else current.title) if current else "")
-        elif fact == "status":
-            text = self.text("doc_current", doc_title=title, effective=effective)
-        else:
-            text = self.text("doc_effective", doc_title=title, effective=effective)
-        views = self.ordered([self.cite(c) for c in _fact_citations(doc, fact)])
-        return Reply("question", text, views, suggestions=self.starters[:3], confidence=1.0, source=f"doc:{fact}")
+        current = self.corpus.documents.get(str(doc.meta.get("superseded_by", "")))
+        sentences = {
+            "issuer": lambda: self.text("doc_issuer", doc_title=title, issuer=meta.get("issuing_body", ""), order_no=meta.get("order_no", "")),
+            "order_no": lambda: self.text("doc_order_no", doc_title=title, order_no=meta.get("order_no", "")),
+            "count": lambda: self.text("doc_count", doc_title=title, count=len(doc.articles)),
+            "status": lambda: self.text("doc_current", doc_title=title, effective=effective) if doc.is_current else self.text(
+                "doc_superseded", doc_title=title, current_title=(english_name(current) if self.english else current.title) if current else ""
+            ),
+            "effective": lambda: self.text("doc_effective", doc_title=title, effective=effective),
+        }
+        text = self._space.join(sentences[f]() for f in dict.fromkeys(facts))
+        views = self.ordered([self.cite(c) for f in facts for c in _fact_citations(doc, f)])
+        return Reply("question", text, views, suggestions=self.starters[:3], confidence=1.0, source="doc:" + "+".join(facts))
 
     # ------------------------------------------------------------ the whole answer
 

@@ -18,7 +18,7 @@ from .index import Index
 from .normalize import normalize
 from .retrieve import ArticleHit, FaqHit, Retrieval
 from .segment import Segmenter
-from .understand import OPEN_FORMS, Part, Understanding
+from .understand import ENGLISH_FUNCTION_WORDS, OPEN_FORMS, Part, Understanding
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class Thresholds:
     """Decision thresholds (calibrated on eval/dev.yaml; see docs/benchmarks.md)."""
 
     report: float = 0.45  # below an even split: a missed report costs more than a report answer to a question
+    report_in_conversation: float = 0.85  # a question asked after others is a new report only when the classifier is sure
+    out_of_scope_in_conversation: float = 0.85  # and refused only then: the conversation so far was about the domain
     out_of_scope: float = 0.6
     sensitive: float = 0.6  # and the most likely label: a question that merely names a place or a policy is not
     sensitive_sure: float = 0.9  # for a message very like an FAQ phrasing
@@ -60,7 +62,6 @@ class Answerability:
 
 
 FAQ_CANDIDATES = 4  # close FAQ matches considered for the answer
-ENGLISH_FUNCTION_WORDS = frozenset("what where when which about with that this there their they them have does would could should shall will from into your".split())
 NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千万]+[年月日天个条次元倍项级档周小时分钟]|半年|每年|每月")
 _AMOUNT = r"(?:\d+|[一二两三四五六七八九十百千万]+)\s*(?:万|千)?\s*"
 # What a how-many / how-long question asks for, by the word after 多少 / 几, and the units an answer must give it in.
@@ -161,8 +162,12 @@ class Coverage:
 class Decider:
     """Turns an understood question and what it retrieved into a Decision."""
 
-    def __init__(self, corpus: Corpus, coverage: Coverage, thresholds: Thresholds | None = None, answerability: Answerability | None = None):
-        self.corpus, self.coverage = corpus, coverage
+    def __init__(
+        self, corpus: Corpus, coverage: Coverage, thresholds: Thresholds | None = None, answerability: Answerability | None = None,
+        rarity=lambda word: True,
+    ):
+        """`rarity(word)`: whether a word is specific rather than everyday (the segmenter's dictionary frequency)."""
+        self.corpus, self.coverage, self.rarity = corpus, coverage, rarity
         self.t = thresholds or Thresholds()
         self.answerability = answerability or Answerability()
         self.subject_audience = {s.name: s.audience for s in corpus.subjects}
@@ -190,8 +195,9 @@ class Decider:
             return self._question(part, retrieval, probs)
         top = max(probs, key=probs.get)
         # A question very like an FAQ phrasing is in scope unless the classifier is sure ("协助国安以后被人威胁了怎么办").
+        # So is one asked in a conversation about the law so far (provocations name their subject: u.sensitive above).
         near_faq = retrieval.signals.get("dense_faq_max", 0.0) >= t.faq_keeps_in_scope
-        if top == "sensitive" and probs["sensitive"] >= (t.sensitive_sure if near_faq else t.sensitive):
+        if top == "sensitive" and probs["sensitive"] >= (t.sensitive_sure if near_faq or not u.state.is_empty else t.sensitive):
             return Decision("sensitive", "out_of_scope", part, confidence=probs["sensitive"], retrieval=retrieval)
         # The classifier alone over-reads worry ("我怕被报复" may come from a witness): it must also speak of something
         # done. After a confession, only a question about punishment gets this reply again (u.self_involved); the
@@ -200,26 +206,28 @@ class Decider:
             return Decision("self_involved", "report", part, confidence=max(probs["self_involved"], float(u.self_involved)), retrieval=retrieval)
         # not about themselves after all: a situation to act on is a report ("猎头要我们单位的内部组织架构")
         report = probs["report"] + probs["self_involved"]
-        if report >= t.report or top in ("report", "self_involved"):
+        asks = part.form != "none" and not u.state.is_empty  # a question in a conversation, about what was said
+        if (report >= t.report or top in ("report", "self_involved")) and not (asks and report < t.report_in_conversation):
             entry, sim, _ = self.best_entry(part, retrieval)
             close = entry if entry is not None and sim >= t.report_faq else None
             return Decision("report", "report", part, faq=close, confidence=report, retrieval=retrieval)
         if top == "greeting" and not self._has_content(part):
             return Decision("greeting", "greeting", part, confidence=probs["greeting"], retrieval=retrieval)
         close = retrieval.signals.get("dense_faq_max", 0.0) >= t.faq_keeps_in_scope
-        if not close and (probs["out_of_scope"] >= t.out_of_scope or not retrieval.tokens and probs["question"] < 0.5):
+        refuse_from = t.out_of_scope_in_conversation if not u.state.is_empty else t.out_of_scope
+        if not close and (probs["out_of_scope"] >= refuse_from or not retrieval.tokens and probs["question"] < 0.5):
             return Decision("out_of_scope", "out_of_scope", part, confidence=probs["out_of_scope"], retrieval=retrieval)
         return self._question(part, retrieval, probs)
 
     def _about_something_else(self, part: Part) -> bool:
         """A short message in a conversation whose own words the corpus never uses ("闯红灯罚多少", "厕所在哪"): not
         a follow-up on the topic, however the topic's words pulled the search."""
-        if part.follow_up not in ("context", "confirm"):
+        if part.follow_up not in ("context", "confirm", "consequence"):
             return False
         subject_words = {w for words in self.subject_words.values() for w in words}
         own = [t for t in part.focus if t not in subject_words and (not t.isascii() or t.isdigit())]
-        if own:
-            return not any(self.coverage.known(t) for t in own)
+        if own:  # an everyday word the corpus lacks ("继续", "不敢") says nothing; a specific one ("闯红灯") does
+            return not any(self.coverage.known(t) for t in own) and any(self.rarity(t) for t in own)
         english = [w for w in re.findall(r"[a-z]{4,}", normalize(part.text)) if w not in ENGLISH_FUNCTION_WORDS]
         return bool(english) and not any(w in self.coverage.english_words for w in english)
 
@@ -228,11 +236,11 @@ class Decider:
 
     def _question(self, part: Part, retrieval: Retrieval, probs: dict[str, float]) -> Decision:
         t = self.t
-        entry, sim, cov = self.best_entry(part, retrieval, p_question=probs["question"])
+        entry, sim, cov = self.best_entry(part, retrieval, p_question=in_domain(probs))
         if entry is not None:
             verdict = bool(entry.verdict) and part.form == "yesno" and self._asked_as_yesno(retrieval, entry)
             return Decision("answer", "question", part, faq=entry, verdict=verdict, articles=retrieval.articles, coverage=cov, confidence=sim, retrieval=retrieval)
-        nearest, near_sim, near_cov = self.best_entry(part, retrieval, p_question=probs["question"], gate=False)
+        nearest, near_sim, near_cov = self.best_entry(part, retrieval, p_question=in_domain(probs), gate=False)
         top = retrieval.articles[0] if retrieval.articles else None
         law_sim = retrieval.signals.get("dense_law_max", 0.0)
         if top is None:
@@ -306,7 +314,13 @@ class Decider:
     def _in_domain(self, part: Part, retrieval: Retrieval, probs: dict[str, float]) -> bool:
         """About anti-espionage or national security, though the texts may not say the specific thing."""
         known = [t for t in part.focus if self.coverage.known(t)]
-        return bool(part.follow_up) or (probs["question"] + probs["report"] >= 0.5 and bool(known))
+        return bool(part.follow_up) or (in_domain(probs) >= 0.5 and bool(known))
+
+
+def in_domain(probs: dict[str, float]) -> float:
+    """P(the message is about the domain at all): everything but out of scope and greeting (a question the classifier
+    half reads as sensitive is still about the law once the sensitive check has let it through)."""
+    return 1.0 - probs.get("out_of_scope", 0.0) - probs.get("greeting", 0.0)
 
 
 __all__ = ["Answerability", "Coverage", "Decider", "Decision", "FaqHit", "Thresholds"]

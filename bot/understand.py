@@ -61,8 +61,9 @@ _WHICH_ARTICLE = re.compile(
 )
 _SIMPLER = re.compile(
     r"(说|讲|解释|写)?得?(简单|通俗|明白|直白|白话|浅显|清楚)(一)?点|听不懂|看不懂|没看懂|没听懂|不太懂|不懂|不明白|太复杂|太长|简单说|简单讲|通俗说|大白话|换个说法"
-    r"|(什么|啥)意思[？?]*$|simpler|plain (english|words|language)|in short|explain (it|that)|eli5|don'?t understand"
+    r"|举个?例子|比如说?呢|例如呢|for example|an example|simpler|plain (english|words|language)|in short|explain (it|that)|eli5|don'?t understand"
 )
+_MEANING = re.compile(r"(什么|啥)意思[？?]*$|what does (it|that) mean")
 _THIS_ARTICLE = re.compile(r"(这|该|那|上面的?|刚才的?|上一)(一)?[条款项]|这(个|些)?(规定|条文|条款|法条)|this (article|rule|provision)|that (article|rule|provision)")
 _WHY = re.compile(r"^(那|可是|但是)?\s*(为什么|为啥|凭什么|为何|why)")
 _MORE = re.compile(r"^(还有(吗|呢|别的|其他|什么|没有)?|其他的?呢|别的呢|然后呢|还有没有|除此之外|另外呢|再说说|继续|more|anything else|what else|and\??$|go on)")
@@ -71,6 +72,8 @@ _CONSEQUENCE = re.compile(
     r"|penalt|punish|fine[ds]?\b|consequence|jail|prison|happens if|what if .* (don'?t|refuse)"
 )
 _CONFIRM = re.compile(r"^(那)?(必须|一定|强制|非得|可以不|能不|是不是必须|是强制|硬性|一定要|必须要|非要)|^(is it|must|mandatory|compulsory|required)")
+_LEADING = re.compile(r"^(那|那么|还有|另外|如果|要是|假如|然后|and|so|then|but|what about|how about)\b|^(那|那么|还有|另外|如果|要是|假如|然后)")
+_REFERS_BACK = re.compile(r"这种|这类|这样的|那种|这个情况|这事|这件事|他们|她们|它们|^他|^她|^它|刚才|上面|前面说|你说的|\b(they|them|it|this|that|those|these|him|her|he|she)\b")
 _ANAPHORA = re.compile(r"^(那|那么|还有|另外|如果|要是|假如|然后|and |so |then |but )|(呢|的话)[？?。!！]*$|这个|那个|上面|刚才|前面|它|他们|她们|这样|那样|\b(it|that|this|they|those)\b")
 # someone who says they themselves did something that may have harmed national security: an act, and what it involved
 _SELF_DID = re.compile(
@@ -91,7 +94,7 @@ _TO_AUTHORITIES = re.compile(r"(给|向|交给|告诉|报告|提供给|交到)(�
 # "企业要做什么": who, and a bare "what must they do" — the domain's core question, asked in full for search
 _DUTY = re.compile(r"(要|该|得|需要|应该|应当|必须)?(做|干|负责|履行)(什么|啥|哪些)|义务|责任|职责|要求|注意什么|注意啥|duties|duty|obligations?|responsibilit|what (must|should|do) .* do")
 _DUTY_WORDS = frozenset({"义务", "责任", "职责", "要求", "注意", "负责", "履行", "做", "干", "承担"})
-_PAST = re.compile(r"了|过|\b(already|sent|gave|took|sold|told|shared|signed|posted|emailed|answered|installed|leaked|uploaded|photographed|passed)\b")
+_PAST = re.compile(r"了|过|\b(already|sent|gave|took|sold|told|shared|signed|posted|emailed|answered|installed|leaked|uploaded|photographed|passed|paid|did)\b")
 _REPORT_NOW = re.compile(r"(现在|马上|立刻|立即|这就)(就)?(要|想)(去)?(举报|报案)|^我要(举报|报案)|\bi want to report\b")
 _INJECTION = re.compile(
     r"ignore (all |any |your |the )?(previous |above |prior |earlier )?(instructions|rules|prompt|guidelines)|disregard (your|the|all)"
@@ -116,6 +119,7 @@ _DOC_NAMES = (  # how people name each document; the primary document is the def
     ("guojiaanquanfa-2015", ("国家安全法", "national security law")),
     ("fanjiandiefa-2023", ("反间谍法", "counter-espionage law", "counterespionage law", "anti-espionage law")),
 )
+_PRIMARY_NAMED = re.compile(r"办法|浙江|the measures|zhejiang")
 _ALL_DOC_NAMES = sorted(
     {n for _, names in _DOC_NAMES for n in names}
     | {"浙江省反间谍安全防范办法", "反间谍安全防范办法", "浙江省反间谍防范办法", "浙江的办法", "浙江办法", "浙江这个办法", "本办法", "《", "》", "浙江省", "浙江"},
@@ -126,22 +130,30 @@ _DOC_REFERENCE = re.compile(
     r"|measures?|rules?|regulations?|this law|the law|they|them|it\b|these|the\b|of\b|and\b|do\b|does\b|did\b|have\b|has\b"
 )
 _DOC_FACTS = (
-    ("issuer", re.compile(r"(哪个|什么|哪一?级|谁)(部门|机关|单位|政府|人)?(发布|制定|颁布|出台|公布|发的|定的|出的|签发)|谁(发布|制定|颁布|出台|定|出)的?|发布(机关|单位|部门|者)|制定(机关|单位|部门|者)|who (issued|made|wrote|published|enacted)|issued by")),
+    ("issuer", re.compile(r"(哪个|什么|哪一?级|谁)(部门|机关|单位|政府|人)?(发布|制定|颁布|出台|公布|发的|定的|出的|签发)|谁(发布|制定|颁布|出台)的?|谁(定|出)的|发布(机关|单位|部门|者)|制定(机关|单位|部门|者)|who (issued|made|wrote|published|enacted)|issued by")),
     ("order_no", re.compile(r"令号|第几号令?|几号令|文号|哪号令|政府令|order (number|no)")),
     ("count", re.compile(r"(一共|总共|共|全文)?(有)?(多少|几)条|条数|how many articles")),
     ("status", re.compile(r"(还|仍然|目前|现在)?(有效|生效中|管用|作废|失效|废止|过期|现行)|still (valid|in force|effective)|repealed|expired")),
     ("effective", re.compile(r"(什么时候|哪天|何时|哪一天|哪年|几号|啥时候)(开始)?(施行|实施|生效|执行|起施行|出的|出台|发布|颁布)|(施行|实施|生效)(日期|时间|的时间)|(从|自)哪天|when .*(take effect|in force|effective|start|issued|published)")),
 )
-_FACT_WORDS = re.compile(r"发布|制定|颁布|出台|公布|签发|令号|号令|文号|多少条|几条|条数|有效|生效|管用|作废|失效|废止|过期|现行|施行|实施|执行|issued|order|articles|valid|force|effect|repealed")
+_FACT_WORDS = re.compile(r"发布|制定|颁布|出台|公布|签发|令号|号令|文号|多少条|几条|条数|有效|生效|管用|作废|失效|废止|过期|现行|施行|实施|执行|issued|order|articles|valid|force|effect|repealed|when|how many|how|many|what|take|took|\band\b|in\b")
 
 # ---------------------------------------------------------------- explicit article references
 
 ARTICLE_REF = re.compile(rf"第\s*({NUMERAL}|\d+)\s*条(?:\s*第\s*({NUMERAL}|\d+)\s*款)?|\barticle\s+(\d+)\b(?:\s*(?:,|paragraph|para\.?)\s*(\d+))?", re.I)
-_LOOKUP_WORDS = re.compile(r"是什么|讲(了)?什么|说(了)?什么|内容|原文|全文|规定了?什么|怎么说|写的什么|什么意思|啥意思|^\s*(本办法|办法)?\s*第|what does|what is|what's|say|text of|mean")
+_LOOKUP_WORDS = re.compile(r"是什么|讲(了)?什么|说(了)?什么|内容|原文|全文|规定了?什么|怎么说|写的什么|什么意思|啥意思|what does|what is|what's|say|text of|mean")
 
 _EMOJI = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE00-\uFE0F\U000E0020-\U000E007F\u20E3]")
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 _LATIN_LETTER = re.compile(r"[a-zA-Z]")
+
+
+ENGLISH_FUNCTION_WORDS = frozenset(
+    "the a an and or but if of to in on at for with from by about as is are was were be been being do does did have has had "
+    "there here this that these those it its they them their we our you your he she him her i me my what which who whom whose "
+    "when where why how can could should would will shall may might must not no yes any some many much more most very just "
+    "again also too so then than into out up down over under all each every other another such only own same".split()
+)
 
 
 def clean(text: str) -> str:
@@ -186,7 +198,7 @@ class Part:
     focus: tuple[str, ...]  # what it is about: its content tokens, subjects included, function words excluded
     follow_up: str = ""  # '' | subject | consequence | which_article | simpler | this_article | why | more | confirm | context
     lookup: ArticleRef | None = None
-    doc_fact: tuple[str, str] | None = None  # (doc_id, issuer | order_no | count | status | effective)
+    doc_fact: tuple[str, tuple[str, ...]] | None = None  # (doc_id, facts asked: issuer order_no count status effective)
     premise: tuple[Fact, str] | None = None  # a fact named with a value: (the fact, the value written)
 
 
@@ -337,7 +349,7 @@ class Understander:
         norm = normalize(text)
         form = question_form(norm)
         subjects = self.subjects(norm)
-        lookup = self._lookup(norm)
+        lookup = self._lookup(norm, state.topic)
         kind = "" if lookup or state.is_empty else self._follow_up_kind(norm, subjects)
         query = self._resolve(text, norm, kind, subjects, state)
         if kind == "subject" and not subjects:
@@ -352,7 +364,7 @@ class Understander:
             focus=self.focus(query if kind == "subject" else text),
             follow_up=kind,
             lookup=lookup,
-            doc_fact=self._doc_fact(norm),
+            doc_fact=self._doc_fact(norm, state.topic),
             premise=self._premise(norm, form),
         )
 
@@ -364,8 +376,8 @@ class Understander:
             return "this_article"
         if short and _WHICH_ARTICLE.search(norm) and not _LEGAL_BASIS.search(norm):
             return "which_article"
-        if short and _SIMPLER.search(norm):
-            return "simpler"
+        if short and (_SIMPLER.search(norm) or (_MEANING.search(norm) and not content)):
+            return "simpler"  # "什么意思？" alone, not "自首是什么意思", which asks about a word
         if short and _MORE.search(norm):
             return "more"
         if short and _WHY.search(norm) and len(content) <= 1:
@@ -377,9 +389,13 @@ class Understander:
             return "consequence"
         if short and _CONFIRM.search(norm) and len(content) <= 1:
             return "confirm"
-        if short and (_ANAPHORA.search(norm) or len(content) <= 2):
-            return "context"  # little of its own to go on ("多久能发下来", "罚款一般多少"): read with the topic
-        return ""
+        if subjects and not _REFERS_BACK.search(norm):
+            return ""  # "公民要做什么", "学校会教吗": who it is about anchors the question, whatever came before
+        if short and (not content or (len(content) == 1 and _LEADING.search(norm))):
+            return "context"  # little of its own to go on ("多久能发下来", "那罚款呢"): read with the topic
+        if _REFERS_BACK.search(norm) and len(_CJK_CHAR.findall(norm)) <= 30 and not content:
+            return "context"  # points back at what was said, and says nothing new itself
+        return ""  # says what it is about ("我怕他们报复我"): searched on its own words
 
     def _only_subject(self, phrase: str) -> bool:
         """The phrase names a subject and little else ("学生", "那外国人", "对于企业来说")."""
@@ -387,8 +403,13 @@ class Understander:
         return len(re.sub(r"[\W_]|来说|而言|方面|的话|这边|那边|呢|那|呀|啊|吧|s\b", "", rest)) <= 2
 
     def _content_tokens(self, norm: str) -> list[str]:
-        """Tokens that say what a question is about beyond who: known to the corpus, not a subject word."""
-        return [t for t in self.segmenter.tokens(norm) if t in self.vocabulary and t not in self._subject_tokens and len(t) > 1]
+        """Tokens that say what a question is about beyond who: known to the corpus, not a subject word, not an
+        everyday word ("现在", "简单" say nothing about the topic)."""
+        return [
+            t for t in self.segmenter.tokens(norm, guess_words=False)
+            if t in self.vocabulary and t not in self._subject_tokens and len(t) > 1 and t not in ENGLISH_FUNCTION_WORDS
+            and self.segmenter.is_specific(t)
+        ]
 
     def _resolve(self, text: str, norm: str, kind: str, subjects: tuple[str, ...], state: DialogueState) -> str:
         """The question in full, for search."""
@@ -412,13 +433,19 @@ class Understander:
             return topic
         return f"{topic} {text}"
 
-    def _lookup(self, norm: str) -> ArticleRef | None:
+    def _lookup(self, norm: str, topic: str = "") -> ArticleRef | None:
         """An explicit article asked for by number ("第九条是什么", "反间谍法第四条"), not a number inside a question."""
         match = ARTICLE_REF.search(norm)
         if not match:
             return None
         rest = ARTICLE_REF.sub("", norm)
-        doc_id = _document_named(norm[: match.start()]) or _document_named(norm[match.end() :]) or self.primary
+        before = norm[: match.start()]
+        doc_id = (
+            (self.primary if _PRIMARY_NAMED.search(before) else _document_named(before))
+            or _document_named(norm[match.end() :])
+            or _document_named(normalize(topic))
+            or self.primary
+        )
         for name in sorted({n for _, ns in _DOC_NAMES for n in ns} | {"浙江省反间谍安全防范办法", "本办法", "办法", "《", "》"}, key=len, reverse=True):
             rest = rest.replace(name, "")
         if len(re.sub(r"[\W\s]", "", rest)) > 6 and not _LOOKUP_WORDS.search(norm):
@@ -432,22 +459,28 @@ class Understander:
             return None
         return ArticleRef(doc_id, number, para, f"第{number_text}条" + (f"第{para_text}款" if para_text else ""))
 
-    def _doc_fact(self, norm: str) -> tuple[str, str] | None:
-        """A fact about a document itself: who issued it, its order number, article count, status, date in force.
-        Judged on the clause that asks it ("您好，我是记者：办法是哪个部门发布的" asks who issued the measures)."""
+    def _doc_fact(self, norm: str, topic: str = "") -> tuple[str, tuple[str, ...]] | None:
+        """Facts about a document itself: who issued it, its order number, article count, status, date in force
+        ("when did they take effect and how many articles": two). Judged on the clauses that ask them ("您好，我是记者：
+        办法是哪个部门发布的" asks who issued the measures), which must ask nothing else."""
+        facts, rest = [], ""
         for fact, pattern in _DOC_FACTS:
             match = pattern.search(norm)
-            if not match:
-                continue
-            clause = next(c for c in _clauses_at(norm, match.start()))
-            doc_id = _document_named(norm) or self.primary
-            rest = _FACT_WORDS.sub("", pattern.sub("", clause))
-            for name in _ALL_DOC_NAMES:
-                rest = rest.replace(name, "")
-            rest = _DOC_REFERENCE.sub("", rest)
-            if len(self._content_tokens(rest)) == 0:
-                return doc_id, fact
-        return None
+            if match:
+                facts.append(fact)
+                rest += " " + next(_clauses_at(norm, match.start()))
+        if not facts:
+            return None
+        for _, pattern in _DOC_FACTS:
+            rest = pattern.sub("", rest)
+        rest = _FACT_WORDS.sub("", rest)
+        for name in _ALL_DOC_NAMES:
+            rest = rest.replace(name, "")
+        rest = _DOC_REFERENCE.sub("", rest)
+        if self._content_tokens(rest):
+            return None
+        doc_id = _document_named(norm) or (None if _PRIMARY_NAMED.search(norm) else _document_named(normalize(topic))) or self.primary
+        return doc_id, tuple(facts)
 
     def _premise(self, norm: str, form: str) -> tuple[Fact, str] | None:
         """A yes/no question that names a fact and a value ("11月1日是全民国家安全教育日吧")."""
