@@ -109,6 +109,9 @@ class Retriever:
                 self._paragraphs_of.setdefault(units[i].key, []).append(units[i].paragraph)
         self._faq = Groups([units[i].key for i in self._faq_rows])
         self._faq_text = [units[i].text for i in self._faq_rows]
+        # A Chinese question is matched against the Chinese phrasings only: the English ones (there for English
+        # questions) otherwise lift entries by cross-language similarity (dev hit@1 0.94 → 0.925 when they were added).
+        self._faq_english = np.array([t.isascii() for t in self._faq_text])
         self._vocab = set(index.bm25["law"].vocab_dict) | set(index.bm25["faq"].vocab_dict)
         self.glossary = Glossary(corpus.glossary)
 
@@ -147,10 +150,15 @@ class Retriever:
         tokens = self.segmenter.tokens(text)
         law_bm25_raw = self.index.bm25["law"].get_scores(tokens) if tokens else np.zeros(len(self._law_rows))
         faq_bm25_raw = self.index.bm25["faq"].get_scores(tokens) if tokens else np.zeros(len(self._faq_rows))
+        chinese_question = not _mostly_latin(query)
+        if chinese_question:
+            faq_bm25_raw = np.where(self._faq_english, 0.0, faq_bm25_raw)
         law_bm25, faq_bm25 = self._law.max(law_bm25_raw), self._faq.max(faq_bm25_raw)
         vec = encoding.result()[0] if encoding is not None else vector
         sims = self._matrix @ vec
         law_sims, faq_sims = sims[self._law_rows], sims[self._faq_rows]
+        if chinese_question:
+            faq_sims = np.where(self._faq_english, -1.0, faq_sims)
         law_dense, faq_dense = self._law.max(law_sims), self._faq.max(faq_sims)
         para_scores = self._paras.max(law_sims + 0.02 * law_bm25_raw)
 
@@ -190,3 +198,10 @@ class Retriever:
             "n_tokens": float(len(tokens)),
         }
         return Retrieval(query, tuple(tokens), tuple(hits), faq_hits, signals, vec)
+
+
+def _mostly_latin(text: str) -> bool:
+    """An English (or pinyin) question: more Latin letters than Chinese characters."""
+    latin = sum(ch.isascii() and ch.isalpha() for ch in text)
+    han = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+    return latin > han
