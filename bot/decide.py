@@ -33,6 +33,7 @@ class Thresholds:
     sensitive_sure: float = 0.9  # for a message very like an FAQ phrasing
     self_involved: float = 0.5
     faq_similarity: float = 0.86  # below this a FAQ phrasing is not close enough to answer with its entry
+    faq_similarity_english: float = 0.89  # English sentences sit closer together in the encoder's space
     faq_very_close: float = 0.93  # a phrasing this close answers whatever the coverage (paraphrases share few words)
     faq_keeps_in_scope: float = 0.92  # a FAQ phrasing this close overrides an out_of_scope vote
     covered: float = 0.6  # share of the focus a candidate must contain to answer
@@ -197,7 +198,9 @@ class Decider:
         # A question very like an FAQ phrasing is in scope unless the classifier is sure ("协助国安以后被人威胁了怎么办").
         # So is one asked in a conversation about the law so far (provocations name their subject: u.sensitive above).
         near_faq = retrieval.signals.get("dense_faq_max", 0.0) >= t.faq_keeps_in_scope
-        if top == "sensitive" and probs["sensitive"] >= (t.sensitive_sure if near_faq or not u.state.is_empty else t.sensitive):
+        # English: its sensitive phrasings are few, and ordinary English questions drift towards them
+        sure_needed = near_faq or not u.state.is_empty or u.lang == "en"
+        if top == "sensitive" and probs["sensitive"] >= (t.sensitive_sure if sure_needed else t.sensitive):
             return Decision("sensitive", "out_of_scope", part, confidence=probs["sensitive"], retrieval=retrieval)
         # The classifier alone over-reads worry ("我怕被报复" may come from a witness): it must also speak of something
         # done. After a confession, only a question about punishment gets this reply again (u.self_involved); the
@@ -261,10 +264,12 @@ class Decider:
         about its subject, preferring the one citing the top-ranked article."""
         t = self.t
         top = retrieval.articles[0].key if retrieval.articles else None
+        english = bool(re.search(r"[a-z]", part.text.lower())) and not re.search(r"[\u4e00-\u9fff]", part.text)
         best, best_key = None, None
         for rank, hit in enumerate(retrieval.faq[:FAQ_CANDIDATES]):
             entry = self.corpus.faq_by_id.get(hit.entry_id)
-            if entry is None or entry.id in exclude or hit.similarity < t.faq_similarity or not self._answers_form(entry, part.form):
+            floor = t.faq_similarity_english if english else t.faq_similarity
+            if entry is None or entry.id in exclude or hit.similarity < floor or not self._answers_form(entry, part.form):
                 continue
             cov = self.coverage.of_entry(part.focus, entry.id)
             answers = self._gives_number(part, entry.answer) and (

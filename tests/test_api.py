@@ -43,7 +43,8 @@ def test_question_is_answered_with_verbatim_citations_primary_first(client, real
     first = answer["citations"][0]
     assert (first["doc_id"], first["article"]) in {("zhejiang-2019", 19), ("zhejiang-2019", 12)}
     for c in answer["citations"]:
-        assert c["text"] in real_engine.corpus.article(c["doc_id"], c["article"]).text
+        article = real_engine.corpus.article(c["doc_id"], c["article"]).text.splitlines()
+        assert all(line in article for line in c["text"].splitlines())  # verbatim lines (a 项 comes with its 款's lead)
         assert c["url"] == f"/docs/{c['doc_id']}/{c['article']}"
     assert 2 <= len(answer["suggestions"]) <= 4
 
@@ -51,11 +52,10 @@ def test_question_is_answered_with_verbatim_citations_primary_first(client, real
 def test_report_leads_with_what_to_do_and_cites_reporting_articles(client):
     answer = chat(client, "有人出高价让我拍军港的照片，我该怎么办")
     assert answer["intent"] == "report"
-    assert answer["answer"].startswith("请先保护好自己")
-    assert "12339" in answer["answer"] and "不受理举报" in answer["answer"]
-    cited = {(c["doc_id"], c["article"]) for c in answer["citations"]}
-    assert {("zhejiang-2019", 19), ("zhejiang-2019", 12)} <= cited
-    assert answer["citations"][0]["doc_id"] == "zhejiang-2019"
+    assert answer["answer"].startswith("请先这样做") and answer["steps"] and answer["answer"].index(answer["steps"][0]) < 20
+    assert "12339" in answer["answer"] and "不受理举报" in answer["answer"] and any("12339" in step for step in answer["steps"])
+    assert (answer["citations"][0]["doc_id"], answer["citations"][0]["article"]) == ("zhejiang-2019", 19)
+    assert len(answer["citations"]) <= 3  # the steps come first; at most three articles under them
 
 
 @pytest.mark.parametrize("message", ["明天杭州天气怎么样", "离婚财产怎么分割", "闯红灯罚多少钱"])

@@ -200,7 +200,7 @@ def test_nginx_in_front_of_the_bot(stack):
         assert [r.status_code for r in chats] == [200, 200, 200, 429]
         assert chats[-1].json()["detail"].startswith("too many questions; try again in")  # the bot's limit, not nginx's
         # ... and nothing a client forged: another X-Forwarded-For changes nothing for this visitor ...
-        forged = asker.post(f"{url}/api/chat", json={"message": "你好"}, headers={"X-Forwarded-For": "127.0.0.9"})
+        forged = asker.post(f"{url}/api/chat", json={"message": f"{QUESTION}forged"}, headers={"X-Forwarded-For": "127.0.0.9"})
         assert forged.status_code == 429
     with client("127.0.0.3") as neighbour:  # ... while a visitor at another address has a bucket of its own
         assert neighbour.post(f"{url}/api/chat", json={"message": "你好"}).status_code == 200
