@@ -113,8 +113,8 @@ def check_faq(corpus: Corpus) -> list[str]:
                 out.append(f"{where}: unknown audience {tag!r} (use {' '.join(sorted(AUDIENCES))})")
         if len(e.questions) < MIN_PHRASINGS:
             out.append(f"{where}: has {len(e.questions)} phrasing(s); at least {MIN_PHRASINGS} are needed")
-        chinese = [q for q in e.questions if not q.isascii()]
-        english = [q for q in e.questions if q.isascii()]
+        chinese = [q for q in e.questions if q and not q.isascii()]
+        english = [q for q in e.questions if q and q.isascii()]
         if len(chinese) > MAX_PHRASINGS:
             out.append(f"{where}: has {len(chinese)} Chinese phrasings; at most {MAX_PHRASINGS}")
         if len(english) > MAX_ENGLISH_PHRASINGS:
@@ -137,7 +137,6 @@ def check_faq(corpus: Corpus) -> list[str]:
         elif len(e.answer) > MAX_ANSWER_CHARS:
             out.append(f"{where}: answer has {len(e.answer)} characters; keep it to {MAX_ANSWER_CHARS} or fewer")
         out += _form_problems(e, where)
-        out += _english_problems(e, where)
         if not e.citations:
             out.append(f"{where}: no citations; every answer must rest on the articles it cites")
         texts = []
@@ -201,9 +200,17 @@ def _numbers_en(text: str) -> tuple[set[tuple[int, int]], set[int]]:
     return dates, {int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", rest)}
 
 
+def check_faq_english(corpus: Corpus) -> list[str]:
+    """Every FAQ entry's English: present for every Chinese text, naming no article the entry does not cite, with the
+    Chinese text's dates and numbers (an entry whose Chinese or citations are broken is reported for that alone)."""
+    out = []
+    for e in corpus.faq:
+        if e.answer and e.citations and not any(_cite_problem(corpus, c) for c in e.citations):
+            out += _english_problems(e, f"{e.source}: entry {e.id}")
+    return out
+
+
 def _english_problems(e, where: str) -> list[str]:
-    """An entry's English: present for every Chinese text, naming no article the entry does not cite, with the
-    Chinese text's dates and numbers."""
     out = []
     for name in ("answer", "gist", "verdict"):
         chinese, english = getattr(e, name), e.english.get(name, "")
@@ -567,6 +574,7 @@ def check_corpus(root: Path | str) -> list[str]:
         *corpus.problems,
         *check_documents(corpus),
         *check_faq(corpus),
+        *check_faq_english(corpus),
         *check_channels(corpus),
         *check_responses(corpus),
         *check_intents(corpus),

@@ -22,6 +22,7 @@ from bot.check import (
     check_crossrefs,
     check_documents,
     check_faq,
+    check_faq_english,
     check_glossary,
     check_quiz,
     check_facts,
@@ -308,6 +309,8 @@ def test_measures_article_covered_by_fewer_than_three_entries(corpus_dir):
         "  questions: [办法的目的是什么, 为什么要制定办法, 办法为何出台]\n"
         "  answer: 办法是「为了规范和加强反间谍安全防范工作」制定的。\n"
         "  gist: 为了做好反间谍安全防范工作。\n"
+        "  answer_en: The Measures were made to improve counter-espionage security work.\n"
+        "  gist_en: To do counter-espionage security work well.\n"
         "  citations:\n"
         "    - {doc_id: zhejiang-2019, article: 1}\n",
         encoding="utf-8",
@@ -391,7 +394,7 @@ def with_meta(doc_id: str, **meta_changes) -> tuple[Corpus, str]:
 
 
 def test_the_checks_are_clean_on_the_unchanged_corpus():
-    for check in (check_documents, check_faq, check_channels, check_responses, check_intents, check_subjects, check_facts, check_glossary, check_crossrefs, check_quiz, check_coverage):
+    for check in (check_documents, check_faq, check_faq_english, check_channels, check_responses, check_intents, check_subjects, check_facts, check_glossary, check_crossrefs, check_quiz, check_coverage):
         assert check(BASE) == [], check.__name__
 
 
@@ -719,6 +722,30 @@ def test_an_intent_phrasing_under_two_labels_is_reported():
 def test_faq_form_verdict_and_gist_rules(corpus_dir, change, message):
     path, line = edit_faq_entry(corpus_dir, "m19-how-to-report", change)
     assert any(d.startswith(f"{path}:{line}:") and message in d for d in check_corpus(corpus_dir))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda e: e.english.pop("answer"), "answer_en is missing"),
+        (lambda e: e.english.update(answer=e.english["answer"] + " See Article 99 of the Measures."), "names Article 99, which the entry does not cite"),
+        (lambda e: e.english.update(answer=e.english["answer"].replace("12339", "12345")), "lacks the number(s) [12339]"),
+        (lambda e: e.english.update(verdict="Yes."), "verdict_en has no Chinese verdict"),
+    ],
+)
+def test_faq_english_rules(change, message):
+    entry = replace(BASE.faq_by_id["m19-how-to-report"], english=dict(BASE.faq_by_id["m19-how-to-report"].english))
+    assert "12339" in entry.answer and not entry.verdict
+    change(entry)
+    corpus = replace(BASE, faq=[entry if e.id == entry.id else e for e in BASE.faq])
+    assert any(message in d for d in check_faq_english(corpus)), check_faq_english(corpus)
+
+
+def test_english_dates_must_be_the_chinese_ones():
+    entry = next(e for e in BASE.faq if "11月1日" in e.answer)
+    wrong = replace(entry, english={**entry.english, "answer": entry.english["answer"].replace("1 November", "11 January")})
+    corpus = replace(BASE, faq=[wrong if e.id == entry.id else e for e in BASE.faq])
+    assert any("dates" in d and entry.id in d for d in check_faq_english(corpus))
 
 
 def test_a_fact_whose_value_its_article_does_not_state_is_reported(corpus_dir):
