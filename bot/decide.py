@@ -209,7 +209,7 @@ class Decider:
             return Decision("self_involved", "report", part, confidence=max(probs["self_involved"], float(u.self_involved)), retrieval=retrieval)
         # not about themselves after all: a situation to act on is a report ("猎头要我们单位的内部组织架构")
         report = probs["report"] + probs["self_involved"]
-        asks = part.form != "none" and not u.state.is_empty  # a question in a conversation, about what was said
+        asks = not u.state.is_empty  # a message in a conversation, about what was said ("我怕他们报复我")
         if (report >= t.report or top in ("report", "self_involved")) and not (asks and report < t.report_in_conversation):
             entry, sim, _ = self.best_entry(part, retrieval)
             close = entry if entry is not None and sim >= t.report_faq else None

@@ -84,7 +84,8 @@ class Speller:
         self.words = {str(k): str(w) for k, w in zip(arrays.get("pinyin_keys", ()), arrays.get("pinyin_words", ()))}
         self.syllables = {r for rs in self.readings.values() for r in rs if r.isalpha()}
         self.words_of = words_of
-        self.english_words = english_words
+        # English words that are pinyin too (the glossary's "zhejiang", "ningbo") don't make a run English
+        self.english_words = {w for w in english_words if self._split(w) is None}
 
     @property
     def enabled(self) -> bool:

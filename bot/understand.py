@@ -132,7 +132,7 @@ _DOC_REFERENCE = re.compile(
 _DOC_FACTS = (
     ("issuer", re.compile(r"(哪个|什么|哪一?级|谁)(部门|机关|单位|政府|人)?(发布|制定|颁布|出台|公布|发的|定的|出的|签发)|谁(发布|制定|颁布|出台)的?|谁(定|出)的|发布(机关|单位|部门|者)|制定(机关|单位|部门|者)|who (issued|made|wrote|published|enacted)|issued by")),
     ("order_no", re.compile(r"令号|第几号令?|几号令|文号|哪号令|政府令|order (number|no)")),
-    ("count", re.compile(r"(一共|总共|共|全文)?(有)?(多少|几)条|条数|how many articles")),
+    ("count", re.compile(r"(一共|总共|共|全文)?(有)?(?<!哪)(多少|几)条|条数|how many articles")),
     ("status", re.compile(r"(还|仍然|目前|现在)?(有效|生效中|管用|作废|失效|废止|过期|现行)|still (valid|in force|effective)|repealed|expired")),
     ("effective", re.compile(r"(什么时候|哪天|何时|哪一天|哪年|几号|啥时候)(开始)?(施行|实施|生效|执行|起施行|出的|出台|发布|颁布)|(施行|实施|生效)(日期|时间|的时间)|(从|自)哪天|when .*(take effect|in force|effective|start|issued|published)")),
 )
@@ -477,8 +477,8 @@ class Understander:
         for name in _ALL_DOC_NAMES:
             rest = rest.replace(name, "")
         rest = _DOC_REFERENCE.sub("", rest)
-        if self._content_tokens(rest):
-            return None
+        if self._content_tokens(rest) or self.subjects(rest):
+            return None  # asks about something in the document ("跟学校有关的是哪几条"), not about the document
         doc_id = _document_named(norm) or (None if _PRIMARY_NAMED.search(norm) else _document_named(normalize(topic))) or self.primary
         return doc_id, tuple(facts)
 
