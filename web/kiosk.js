@@ -148,10 +148,11 @@ function tick() {
   }
 }
 
-for (const type of ["pointerdown", "keydown", "input", "wheel", "touchstart"]) {
+// What a person does; not "scroll": the countdown bar itself shortens the answers' area, which scrolls it, and
+// that must not count as someone there (the kiosk would never wipe). A person's scrolling starts with one of these.
+for (const type of ["pointerdown", "keydown", "input", "wheel", "touchstart", "touchmove"]) {
   document.addEventListener(type, touch, { capture: true, passive: true });
 }
-main.addEventListener("scroll", touch, { passive: true });
 
 function configureIdle() {
   for (const value of [new URLSearchParams(location.search).get("idle"), document.body.dataset.idleSeconds]) {
