@@ -153,6 +153,8 @@ def test_report_answer_on_a_phone_leads_with_steps_and_a_tappable_12339(base_url
     notice = report.locator(".notice")
     if answer["steps"]:
         expect(notice.locator("ol.steps > li")).to_have_count(len(answer["steps"]))
+        shown = report.inner_text()
+        assert all(shown.count(step) == 1 for step in answer["steps"]), shown  # each step once, in the list
     tel = notice.locator("a[href='tel:12339']").first
     expect(tel).to_be_visible()
     box = notice.bounding_box()

@@ -275,6 +275,15 @@ export function createChat(opts) {
       const notice = el("div", { class: "answer-body notice", attrs: { role: "note" } });
       notice.append(el("p", { class: "notice-title", text: "⚠ 行动提示：请这样做" }));
       if (steps.length) {
+        // The text says the steps too, after a lead-in (请先这样做：…): that lead-in and the list go in the notice,
+        // the text goes on after them, so no step is shown twice.
+        const lines = text.split("\n").map((line) => line.trim());
+        const first = lines.indexOf(steps[0].trim());
+        if (first >= 0 && steps.every((step, i) => lines[first + i] === step.trim())) {
+          const lead = lines.slice(0, first).join("\n");
+          if (lead) notice.append(el("p", { class: "answer-text" }, ...withHotline(lead, hotline)));
+          text = lines.slice(first + steps.length).join("\n");
+        }
         notice.append(el("ol", { class: "steps" }, ...steps.map((s) => el("li", {}, ...withHotline(s, hotline)))));
       } else {
         const cut = text.indexOf("\n");
