@@ -118,9 +118,11 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
             cache.put(key, answer)
         return answer
 
-    # The greeting every chat page opens with: answered once, now, and rendered into the pages (pages.py).
-    greeting = serialise(answerer.answer(GREETING_QUESTION, []))
-    cache.put(cache_key(GREETING_QUESTION), greeting)
+    def greeting(lang: str | None) -> bytes:
+        """The greeting a chat page opens with, in its language: answered once, at start-up, rendered into the pages."""
+        answer = serialise(answerer.answer(GREETING_QUESTION, [], lang))
+        cache.put(cache_key(GREETING_QUESTION, lang), answer)
+        return answer.body
 
     @app.post(
         "/api/chat", response_model=AnswerOut, tags=["answers"], summary="Answer a message in a conversation",
@@ -236,7 +238,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     def prometheus() -> Response:
         return PlainTextResponse(generate_latest(metrics.registry).decode(), media_type=CONTENT_TYPE_LATEST)
 
-    pages = Pages(corpus, greeting.body, settings.kiosk_idle_seconds, settings.embed_ancestors)
+    pages = Pages(corpus, greeting, settings.kiosk_idle_seconds, settings.embed_ancestors)
     install_pages(app, pages, corpus)
     app.state.pages = pages
     return app

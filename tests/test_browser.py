@@ -120,16 +120,21 @@ def base_url():
 
 @pytest.fixture(scope="module")
 def host_page_url(base_url):
-    """A page on another local origin that embeds the widget under hostile CSS (a second http.server thread)."""
-    html = (
-        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>宣传活动页</title>"
-        f"<style>{HOSTILE_CSS}</style></head><body><h1>11月1日 全民国家安全教育</h1>"
-        "<p>主办方页面的正文。</p><div class='box'>其他内容</div>"
-        f"<script src='{base_url}/widget.js' defer></script></body></html>"
-    ).encode()
+    """A page on another local origin that embeds the widget under hostile CSS (a second http.server thread); the
+    same page in English at campaign-en.html."""
+    pages = {
+        f"/campaign{suffix}.html": (
+            f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'><title>宣传活动页</title>"
+            f"<style>{HOSTILE_CSS}</style></head><body><h1>11月1日 全民国家安全教育</h1>"
+            "<p>主办方页面的正文。</p><div class='box'>其他内容</div>"
+            f"<script src='{base_url}/widget.js' defer></script></body></html>"
+        ).encode()
+        for suffix, lang in (("", "zh-CN"), ("-en", "en"))
+    }
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - http.server's naming
+            html = pages.get(self.path, pages["/campaign.html"])
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(html)))

@@ -348,5 +348,5 @@ def test_pages_render_only_known_placeholders(fake_engine, tmp_path):
     shutil.copytree(WEB_DIR, web)
     (web / "index.html").write_text("<p>{{no_such_value}}</p>", encoding="utf-8")
     with pytest.raises(ValueError, match="no_such_value"):
-        Pages(fake_engine.corpus, b"{}", 90, "*", web_dir=web)
+        Pages(fake_engine.corpus, lambda lang: b"{}", 90, "*", web_dir=web)
 

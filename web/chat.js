@@ -1,7 +1,9 @@
 // The chat shared by the chat page (/), the embedded chat (/embed) and the kiosk (/kiosk).
 // Everything typed or returned by the API is rendered with createElement/textContent, never as HTML.
 // The reporting channels are in the page as the server sent it (from corpus/channels.yaml): no script fills them.
-import { el, safeHref } from "./dom.js";
+// The page's own words come from the page (i18n.js); questions carry the page's language, so answers come in it.
+import { el, readJSON, safeHref } from "./dom.js";
+import { answerLang, t, wireLanguageSwitch } from "./i18n.js";
 import { articleHref, citationTitle, legalText, quotedItems } from "./legal.js";
 
 export { el, safeHref };
@@ -13,7 +15,7 @@ const HISTORY_CITATIONS = 8;          // articles a bot turn says it showed (the
 const CITATIONS_SHOWN = 2;            // citation cards shown at once; the rest behind 「更多依据」
 const TIMEOUT_MS = 10000;             // a question normally takes well under a second; past this, give up and offer 重试
 const RETRY_AFTER_MAX = 10;           // seconds: never wait longer than this before the one retry, whatever the server says
-const BUSY_TEXT = "现在提问的人较多，请稍等片刻再试。";
+const LEGAL_LANG = "zh-CN";           // quoted law stays as published, in Chinese, on every page
 
 let idCounter = 0;
 const nextId = (prefix) => `${prefix}-${++idCounter}`;
@@ -57,17 +59,6 @@ export function fetchArticle(docId, n) {
   return fetchJSON(`/api/docs/${encodeURIComponent(docId)}/articles/${encodeURIComponent(n)}`);
 }
 
-/** The answer the page was rendered with (the greeting), or null. */
-function renderedGreeting() {
-  const node = document.getElementById("greeting");
-  if (!node) return null;
-  try {
-    return JSON.parse(node.textContent);
-  } catch {
-    return null;
-  }
-}
-
 /** 503 (the bot is shedding load) or 429 (this visitor asked too fast): worth one retry after Retry-After. */
 const isBusy = (err) => err.status === 503 || err.status === 429;
 
@@ -80,11 +71,11 @@ function pause(seconds, signal) {
 }
 
 function errorText(err) {
-  if (isBusy(err)) return BUSY_TEXT;
-  if (err.status === "timeout") return "等了很久还没有收到回答，可能是网络不稳定。";
-  if (err.status === 413 || err.status === 422) return "这个问题无法处理，请换一种更简短的说法再问。";
-  if (err.status >= 500) return "服务暂时出现问题，请稍后再试。";
-  return "网络连接出现问题，暂时无法回答。";
+  if (isBusy(err)) return t("busy");
+  if (err.status === "timeout") return t("timeout");
+  if (err.status === 413 || err.status === 422) return t("unprocessable");
+  if (err.status >= 500) return t("server_error");
+  return t("network_error");
 }
 
 /** The hotline of an answer's channels: {value, href}, or null. */
@@ -138,6 +129,7 @@ export function createChat(opts) {
   let articleCache = new Map();
 
   keepClearOfStickyBars();
+  wireLanguageSwitch();
 
   function updateSend() {
     if (send) send.disabled = busy || tooLong;
@@ -157,7 +149,7 @@ export function createChat(opts) {
     if (input) input.setAttribute("aria-invalid", tooLong ? "true" : "false");
     if (limitNote) {
       limitNote.hidden = !tooLong;
-      limitNote.textContent = tooLong ? `问题最多 ${MAX_MESSAGE} 字，现在是 ${length} 字，请删减后再发送。` : "";
+      limitNote.textContent = tooLong ? t("too_long", { max: MAX_MESSAGE, length }) : "";
     }
     updateSend();
   }
@@ -168,18 +160,27 @@ export function createChat(opts) {
   }
 
   function addUser(text) {
-    const node = el("div", { class: "msg msg-user" }, el("p", { class: "msg-who visually-hidden", text: "你问：" }), el("p", { class: "bubble", text }));
+    const node = el("div", { class: "msg msg-user" }, el("p", { class: "msg-who visually-hidden", text: t("you_asked") }), el("p", { class: "bubble", text }));
     log.append(node);
     return node;
   }
 
-  function citationNode(cited) {
+  /** A citation card: what it quotes (in an English answer, label_en beside the Chinese title), the verbatim quote. */
+  function citationNode(cited, english) {
     // the 项 quoted: as the answer says, or as the verbatim quotation itself shows ("（二）发现间谍行为…")
     const c = { ...cited, items: Array.isArray(cited.items) && cited.items.length ? cited.items : quotedItems(cited.text) };
-    const title = citationTitle(c);
+    const chineseTitle = citationTitle(c);
+    const labelEn = english && typeof c.label_en === "string" && c.label_en ? c.label_en : null;
+    const title = labelEn || chineseTitle;
     const figure = el("figure", { class: "cite" });
-    figure.append(el("figcaption", { class: "cite-label", text: title }));
-    figure.append(legalText([String(c.text || "")], { tag: "blockquote", className: "cite-quote legal" }));
+    figure.append(labelEn
+      ? el("figcaption", { class: "cite-label" },
+        el("span", { class: "cite-label-en", text: labelEn }),
+        el("span", { class: "cite-label-zh", text: chineseTitle, attrs: { lang: LEGAL_LANG } }))
+      : el("figcaption", { class: "cite-label", text: chineseTitle }));
+    const quote = legalText([String(c.text || "")], { tag: "blockquote", className: "cite-quote legal" });
+    quote.lang = LEGAL_LANG;
+    figure.append(quote);
     if (c.current_law) figure.append(el("p", { class: "cite-note", text: c.current_law }));
 
     const actions = el("div", { class: "cite-actions" });
@@ -187,8 +188,8 @@ export function createChat(opts) {
     const panel = el("div", { class: "full-article", attrs: { id: panelId, hidden: true } });
     const toggle = el("button", {
       class: "link-button",
-      text: "展开全文",
-      attrs: { type: "button", "aria-expanded": "false", "aria-controls": panelId, "aria-label": `展开全文：${title}` },
+      text: t("show_article"),
+      attrs: { type: "button", "aria-expanded": "false", "aria-controls": panelId, "aria-label": t("named", { action: t("show_article"), title }) },
     });
     toggle.addEventListener("click", () => toggleArticle(toggle, panel, c, title));
     actions.append(toggle);
@@ -198,8 +199,8 @@ export function createChat(opts) {
       const target = opts.linkTarget || null;
       actions.append(
         el("a", {
-          text: "打开条文页面",
-          attrs: { href: articleHref(url, c.paragraph, c.items), target, rel: target ? "noopener" : null, "aria-label": `打开条文页面：${title}` },
+          text: t("open_article"),
+          attrs: { href: articleHref(url, c.paragraph, c.items), target, rel: target ? "noopener" : null, "aria-label": t("named", { action: t("open_article"), title }) },
         }),
       );
     }
@@ -210,62 +211,67 @@ export function createChat(opts) {
   async function toggleArticle(toggle, panel, c, title) {
     const open = toggle.getAttribute("aria-expanded") === "true";
     toggle.setAttribute("aria-expanded", open ? "false" : "true");
-    toggle.textContent = open ? "展开全文" : "收起全文";
-    toggle.setAttribute("aria-label", `${open ? "展开全文" : "收起全文"}：${title}`);
+    toggle.textContent = t(open ? "show_article" : "hide_article");
+    toggle.setAttribute("aria-label", t("named", { action: toggle.textContent, title }));
     panel.hidden = open;
     if (open || panel.dataset.loaded) return;
-    panel.replaceChildren(el("p", { class: "msg-status", text: "正在载入全文…" }));
+    panel.replaceChildren(el("p", { class: "msg-status", text: t("loading_article") }));
     const key = `${c.doc_id}/${c.article}`;
     if (!articleCache.has(key)) articleCache.set(key, fetchArticle(c.doc_id, c.article));
     try {
       const art = await articleCache.get(key);
       const paragraphs = Array.isArray(art.paragraphs) && art.paragraphs.length ? art.paragraphs : [String(art.text || "")];
-      panel.replaceChildren(legalText(paragraphs, { paragraph: c.paragraph || null, items: c.items }));
+      const article = legalText(paragraphs, { paragraph: c.paragraph || null, items: c.items });
+      article.lang = LEGAL_LANG;
+      panel.replaceChildren(article);
       panel.dataset.loaded = "1";
     } catch {
       articleCache.delete(key);
-      panel.replaceChildren(el("p", { text: "全文暂时无法载入，请稍后再试。" }));
+      panel.replaceChildren(el("p", { text: t("article_failed") }));
     }
   }
 
   /** The citation cards: the first CITATIONS_SHOWN, the others behind 「更多依据」. */
-  function citationsNode(citations) {
-    const section = el("section", { class: "citations" }, el("h3", { class: "citations-title", text: "依据条文" }));
-    citations.slice(0, CITATIONS_SHOWN).forEach((c) => section.append(citationNode(c)));
+  function citationsNode(citations, english) {
+    const card = (c) => citationNode(c, english);
+    const section = el("section", { class: "citations" }, el("h3", { class: "citations-title", text: t("citations") }));
+    citations.slice(0, CITATIONS_SHOWN).forEach((c) => section.append(card(c)));
     const rest = citations.slice(CITATIONS_SHOWN);
     if (rest.length) {
       const moreId = nextId("more");
-      const more = el("div", { class: "citations-more", attrs: { id: moreId, hidden: true } }, ...rest.map(citationNode));
+      const more = el("div", { class: "citations-more", attrs: { id: moreId, hidden: true } }, ...rest.map(card));
       const button = el("button", {
         class: "link-button more-citations",
-        text: `更多依据（${rest.length} 条）`,
+        text: t("more_citations", { count: rest.length }),
         attrs: { type: "button", "aria-expanded": "false", "aria-controls": moreId },
       });
       button.addEventListener("click", () => {
         const opening = more.hidden;
         more.hidden = !opening;
         button.setAttribute("aria-expanded", opening ? "true" : "false");
-        button.textContent = opening ? "收起更多依据" : `更多依据（${rest.length} 条）`;
+        button.textContent = opening ? t("fewer_citations") : t("more_citations", { count: rest.length });
       });
       section.append(button, more);
     }
     return section;
   }
 
-  function suggestionsNode(suggestions) {
-    const list = el("ul", { class: "suggestions", attrs: { "aria-label": "你可能还想问" } });
+  function suggestionsNode(suggestions, lang) {
+    const list = el("ul", { class: "suggestions", attrs: { "aria-label": t("suggestions") } });
     for (const q of suggestions) {
-      const chip = el("button", { class: "chip", text: q, attrs: { type: "button" } });
+      const chip = el("button", { class: "chip", text: q, attrs: { type: "button", lang } });
       chip.addEventListener("click", () => ask(q));
       list.append(el("li", {}, chip));
     }
     return list;
   }
 
-  /** Render one answer object as a bot message. */
+  /** Render one answer object as a bot message. Its text is marked with the answer's language (an English question
+   *  on the Chinese page is answered in English), the page's own words stay in the page's, quotes in Chinese. */
   function addAnswer(answer) {
+    const lang = typeof answer.lang === "string" && /^[A-Za-z-]{2,12}$/.test(answer.lang) ? answer.lang : null;
     const node = el("article", { class: "msg msg-bot", attrs: { "data-intent": answer.intent || null } });
-    node.append(el("h2", { class: "msg-who visually-hidden", text: "回答" }));
+    node.append(el("h2", { class: "msg-who visually-hidden", text: t("answer") }));
     const hotline = opts.channelLinks === false ? null : hotlineOf(answer);
     let text = String(answer.answer || "");
     if (answer.intent === "report") {
@@ -273,7 +279,7 @@ export function createChat(opts) {
       // (the answer to a question asked along with the report, notes on current law) is ordinary answer text.
       const steps = Array.isArray(answer.steps) ? answer.steps.filter((s) => typeof s === "string" && s.trim()) : [];
       const notice = el("div", { class: "answer-body notice", attrs: { role: "note" } });
-      notice.append(el("p", { class: "notice-title", text: "⚠ 行动提示：请这样做" }));
+      notice.append(el("p", { class: "notice-title", text: t("report_notice") }));
       if (steps.length) {
         // The text says the steps too, after a lead-in (请先这样做：…): that lead-in and the list go in the notice,
         // the text goes on after them, so no step is shown twice.
@@ -281,23 +287,23 @@ export function createChat(opts) {
         const first = lines.indexOf(steps[0].trim());
         if (first >= 0 && steps.every((step, i) => lines[first + i] === step.trim())) {
           const lead = lines.slice(0, first).join("\n");
-          if (lead) notice.append(el("p", { class: "answer-text" }, ...withHotline(lead, hotline)));
+          if (lead) notice.append(el("p", { class: "answer-text", attrs: { lang } }, ...withHotline(lead, hotline)));
           text = lines.slice(first + steps.length).join("\n");
         }
-        notice.append(el("ol", { class: "steps" }, ...steps.map((s) => el("li", {}, ...withHotline(s, hotline)))));
+        notice.append(el("ol", { class: "steps", attrs: { lang } }, ...steps.map((s) => el("li", {}, ...withHotline(s, hotline)))));
       } else {
         const cut = text.indexOf("\n");
-        notice.append(el("p", { class: "answer-text" }, ...withHotline(cut < 0 ? text : text.slice(0, cut), hotline)));
+        notice.append(el("p", { class: "answer-text", attrs: { lang } }, ...withHotline(cut < 0 ? text : text.slice(0, cut), hotline)));
         text = cut < 0 ? "" : text.slice(cut + 1);
       }
       node.append(notice);
     }
-    if (text) node.append(el("div", { class: "answer-body" }, el("p", { class: "answer-text" }, ...withHotline(text, hotline))));
+    if (text) node.append(el("div", { class: "answer-body" }, el("p", { class: "answer-text", attrs: { lang } }, ...withHotline(text, hotline))));
 
     const citations = Array.isArray(answer.citations) ? answer.citations : [];
-    if (citations.length) node.append(citationsNode(citations));
+    if (citations.length) node.append(citationsNode(citations, answer.lang === "en"));
     const suggestions = Array.isArray(answer.suggestions) ? answer.suggestions.filter((s) => typeof s === "string") : [];
-    if (suggestions.length) node.append(suggestionsNode(suggestions));
+    if (suggestions.length) node.append(suggestionsNode(suggestions, lang));
     if (opts.decorate) opts.decorate(node, answer);
     log.append(node);
     return node;
@@ -309,12 +315,12 @@ export function createChat(opts) {
       input.value = message;
       checkLength();
     }
-    const retry = el("button", { class: "btn btn-secondary retry", text: "重试", attrs: { type: "button" } });
+    const retry = el("button", { class: "btn btn-secondary retry", text: t("retry"), attrs: { type: "button" } });
     const node = el(
       "div",
       { class: "msg msg-bot msg-error", attrs: { role: "alert" } },
       el("div", { class: "answer-body" },
-        el("p", { class: "answer-text", text: errorText(err) + "可以点「重试」再问一次。如需举报，请直接使用页面上的官方渠道。" }),
+        el("p", { class: "answer-text", text: t("failed", { reason: errorText(err) }) }),
         retry),
     );
     retry.addEventListener("click", () => {
@@ -338,7 +344,7 @@ export function createChat(opts) {
     }
     setBusy(true);
     const userNode = addUser(message);
-    const status = el("p", { class: "msg msg-bot msg-status", text: "正在查找相关条文…" });
+    const status = el("p", { class: "msg msg-bot msg-status", text: t("searching") });
     log.append(status);
     scrollTo(userNode);
     controller = new AbortController();
@@ -347,7 +353,7 @@ export function createChat(opts) {
       .filter((t) => t.text.trim())
       .slice(-HISTORY_TURNS)
       .map((t) => (t.citations ? { role: t.role, text: t.text.slice(0, HISTORY_TEXT), citations: t.citations } : { role: t.role, text: t.text.slice(0, HISTORY_TEXT) }));
-    const request = () => fetchJSON("/api/chat", { body: { message, history }, signal: mine.signal });
+    const request = () => fetchJSON("/api/chat", { body: { message, history, lang: answerLang }, signal: mine.signal });
     try {
       let answer;
       try {
@@ -355,7 +361,7 @@ export function createChat(opts) {
       } catch (err) {
         if (!isBusy(err) || mine.signal.aborted) throw err;
         // Busy: say so, wait as long as the server asks, then try once more (a second refusal is shown as an error).
-        status.textContent = "现在提问的人较多，请稍候，马上为你重试…";
+        status.textContent = t("busy_retrying");
         await pause(err.retryAfter, mine.signal);
         answer = await request();
       }
@@ -427,7 +433,7 @@ export function initChatPage(root = document) {
     limitNote: root.querySelector("#input-limit"),
     linkTarget: document.body.dataset.linkTarget || null,
   });
-  const greeting = renderedGreeting();
+  const greeting = readJSON("greeting");
   const greet = () => { if (greeting) chat.addAnswer({ ...greeting, citations: [] }); };
   greet();
   const clear = root.querySelector("#chat-clear");

@@ -22,3 +22,14 @@ export function safeHref(value) {
   if (/^(https?:\/\/|tel:|mailto:)/i.test(v)) return v;
   return null;
 }
+
+/** The JSON the server rendered into the page as <script type="application/json" id="…">, or null. */
+export function readJSON(id) {
+  const node = document.getElementById(id);
+  if (!node) return null;
+  try {
+    return JSON.parse(node.textContent);
+  } catch {
+    return null;
+  }
+}

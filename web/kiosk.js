@@ -1,7 +1,9 @@
 // Kiosk behaviour on top of the shared chat: tap-to-ask start screen, read-aloud, and the privacy wipe
-// after inactivity. Nothing is written to localStorage, sessionStorage or cookies.
+// after inactivity (which also takes an English kiosk back to Chinese, for the next visitor).
+// Nothing is written to localStorage, sessionStorage or cookies.
 import { createChat } from "./chat.js";
 import { el } from "./dom.js";
+import { addressIn, isDefaultLang, t } from "./i18n.js";
 
 const DEFAULT_IDLE = 90;   // seconds; the page carries BOT_KIOSK_IDLE_SECONDS (data-idle-seconds), ?idle=N overrides it
 const WARN_SECONDS = 10;   // the countdown is visible for the last seconds
@@ -16,15 +18,19 @@ const input = $("chat-input");
 let idleSeconds = DEFAULT_IDLE;
 let lastActivity = Date.now();
 
-// ---------- read aloud (speechSynthesis, zh-CN), offered only where a Chinese voice exists ----------
+// ---------- read aloud (speechSynthesis), offered only where a voice for the page's language exists ----------
+// An English answer is read in English, the Chinese articles it quotes in Chinese (when a Chinese voice exists).
 const speech = "speechSynthesis" in window && typeof window.SpeechSynthesisUtterance === "function" ? window.speechSynthesis : null;
+const pageIsChinese = /^zh/i.test(document.documentElement.lang);
 let zhVoice = null;
+let enVoice = null;
 
 function detectVoice() {
   if (!speech) return;
   const voices = speech.getVoices() || [];
   zhVoice = voices.find((v) => /^zh[-_]CN/i.test(v.lang)) || voices.find((v) => /^(zh|cmn)/i.test(v.lang)) || null;
-  document.documentElement.classList.toggle("speech-ok", Boolean(zhVoice));
+  enVoice = voices.find((v) => /^en/i.test(v.lang)) || null;
+  document.documentElement.classList.toggle("speech-ok", Boolean(pageIsChinese ? zhVoice : enVoice));
 }
 if (speech) {
   detectVoice();
@@ -38,13 +44,15 @@ function stopSpeaking() {
 
 function setReading(button, on) {
   button.setAttribute("aria-pressed", on ? "true" : "false");
-  button.lastChild.textContent = on ? "停止朗读" : "朗读回答";
+  button.lastChild.textContent = t(on ? "stop_reading" : "read_aloud");
 }
 
-function spokenText(answer) {
-  const parts = [answer.answer || ""];
-  for (const c of answer.citations || []) parts.push(`${c.title || ""}${c.label || ""}：${c.text || ""}`);
-  return parts.join("\n");
+/** What to read, each part with its voice: the answer in its language, then the quoted articles in Chinese. */
+function spokenParts(answer) {
+  const answerVoice = answer.lang === "en" ? enVoice : zhVoice;
+  const parts = [{ text: answer.answer || "", voice: answerVoice }];
+  for (const c of answer.citations || []) parts.push({ text: `${c.title || ""}${c.label || ""}：${c.text || ""}`, voice: zhVoice });
+  return parts.filter((part) => part.text && part.voice);
 }
 
 function addReadAloud(node, answer) {
@@ -53,19 +61,25 @@ function addReadAloud(node, answer) {
     "button",
     { class: "btn btn-secondary read-aloud", attrs: { type: "button", "aria-pressed": "false" } },
     el("span", { class: "speaker", attrs: { "aria-hidden": "true" } }),
-    el("span", { text: "朗读回答" }),
+    el("span", { text: t("read_aloud") }),
   );
   button.addEventListener("click", () => {
     const wasOn = button.getAttribute("aria-pressed") === "true";
     stopSpeaking();
-    if (wasOn || !zhVoice) return;
-    const utterance = new SpeechSynthesisUtterance(spokenText(answer));
-    utterance.lang = "zh-CN";
-    utterance.voice = zhVoice;
-    utterance.rate = 0.95;
-    utterance.onend = utterance.onerror = () => setReading(button, false);
+    const parts = wasOn ? [] : spokenParts(answer);
+    if (!parts.length) return;
+    const utterances = parts.map(({ text, voice }) => {
+      const utterance = new SpeechSynthesisUtterance(text);
+      utterance.lang = voice.lang;
+      utterance.voice = voice;
+      utterance.rate = 0.95;
+      return utterance;
+    });
+    const last = utterances[utterances.length - 1];
+    last.onend = () => setReading(button, false);
+    for (const u of utterances) u.onerror = () => setReading(button, false);
     setReading(button, true);
-    speech.speak(utterance);
+    for (const u of utterances) speech.speak(u);
   });
   node.append(button);
 }
@@ -102,7 +116,7 @@ for (const tile of document.querySelectorAll(".ask-tile")) {
   });
 }
 $("chat-form").addEventListener("submit", () => { if (input.value.trim() || chat.busy) showConversation(); }, true);
-$("kiosk-home").addEventListener("click", wipe);
+$("kiosk-home").addEventListener("click", () => wipe());
 $("idle-stay").addEventListener("click", touch);
 
 // ---------- privacy wipe after inactivity ----------
@@ -112,8 +126,9 @@ function touch() {
   if (!banner.hidden) banner.hidden = true;
 }
 
-/** Clear the conversation from the page and from memory, and go back to the start screen. */
-function wipe() {
+/** Clear the conversation from the page and from memory, and go back to the start screen; `toDefaultLang` (the
+ *  idle wipe): an English kiosk then reloads in Chinese, ready for the next visitor. */
+function wipe({ toDefaultLang = false } = {}) {
   stopSpeaking();
   chat.reset();
   input.value = "";
@@ -122,6 +137,7 @@ function wipe() {
   banner.hidden = true;
   showStart();
   lastActivity = Date.now();
+  if (toDefaultLang && !isDefaultLang) location.replace(addressIn(null));
 }
 
 function somethingToClear() {
@@ -137,7 +153,7 @@ function tick() {
   if (chat.busy || (speech && speech.speaking)) lastActivity = Date.now();
   const remaining = idleSeconds - (Date.now() - lastActivity) / 1000;
   if (remaining <= 0) {
-    wipe();
+    wipe({ toDefaultLang: true });
     return;
   }
   if (remaining <= Math.min(WARN_SECONDS, idleSeconds)) {

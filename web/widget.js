@@ -2,7 +2,10 @@
    Usage on any page:  <script src="https://bot.example/widget.js" defer></script>
    Puts a floating "问一问" button on the page; it opens the chat (ORIGIN/embed) in an iframe.
    Button, panel and iframe live in a shadow root with their own styles, so the host page's CSS
-   cannot reach them and the widget's CSS cannot leak into the page. */
+   cannot reach them and the widget's CSS cannot leak into the page.
+   Language: data-lang="en" on the script tag, else the host page's <html lang> when the widget has it, else
+   Chinese; the English/中文 switch inside the chat changes it while the page is open.
+   The server fills in TEXT (web/strings.yaml's `widget:` words) when it starts: this file is a template. */
 (function () {
   "use strict";
   if (window.__fjdAskWidget) return; // included twice: one button is enough
@@ -17,7 +20,21 @@
   }
   if (!script || !script.src) return;
   var ORIGIN = new URL(script.src, location.href).origin;
-  var EMBED = ORIGIN + "/embed";
+  var TEXT = {{widget_text}};
+  var lang = pickLanguage(script.getAttribute("data-lang") || document.documentElement.lang || "");
+
+  /** The widget's language code for a language tag ("en-GB" → "en"), or the default. */
+  function pickLanguage(tag) {
+    var primary = String(tag).toLowerCase().split("-")[0];
+    for (var code in TEXT.languages) {
+      if (code === primary || TEXT.languages[code].html.toLowerCase().split("-")[0] === primary) return code;
+    }
+    return TEXT["default"];
+  }
+
+  function embedURL() {
+    return ORIGIN + "/embed" + (lang === TEXT["default"] ? "" : "?lang=" + encodeURIComponent(lang));
+  }
 
   var CSS = [
     ":host{all:initial !important;display:block !important;position:static !important;width:0 !important;height:0 !important;",
@@ -63,38 +80,32 @@
 
     var wrap = document.createElement("div");
     wrap.className = "wrap";
-    wrap.setAttribute("lang", "zh-CN");
 
     var launcher = document.createElement("button");
     launcher.type = "button";
     launcher.className = "launcher";
     launcher.setAttribute("aria-expanded", "false");
     launcher.setAttribute("aria-controls", "fjd-panel");
-    launcher.setAttribute("aria-label", "问一问：反间谍安全防范问答");
     var dot = document.createElement("span");
     dot.className = "dot";
     dot.setAttribute("aria-hidden", "true");
-    var label = document.createElement("span");
-    label.textContent = "问一问";
+    var name = document.createElement("span");
     launcher.appendChild(dot);
-    launcher.appendChild(label);
+    launcher.appendChild(name);
 
     var panel = document.createElement("div");
     panel.className = "panel";
     panel.id = "fjd-panel";
     panel.hidden = true;
     panel.setAttribute("role", "dialog");
-    panel.setAttribute("aria-label", "反间谍安全防范问答");
 
     var bar = document.createElement("div");
     bar.className = "bar";
     var title = document.createElement("span");
     title.className = "title";
-    title.textContent = "反间谍安全防范 · 问一问";
     var close = document.createElement("button");
     close.type = "button";
     close.className = "close";
-    close.setAttribute("aria-label", "关闭问答");
     close.textContent = "×";
     bar.appendChild(title);
     bar.appendChild(close);
@@ -102,11 +113,23 @@
 
     var frame = null;
 
+    /** Every word of the widget in the current language. */
+    function applyLanguage() {
+      var text = TEXT.languages[lang];
+      wrap.setAttribute("lang", text.html);
+      launcher.setAttribute("aria-label", text.launcher_label);
+      name.textContent = text.launcher;
+      panel.setAttribute("aria-label", text.frame_title);
+      title.textContent = text.panel_title;
+      close.setAttribute("aria-label", text.close);
+      if (frame) frame.title = text.frame_title;
+    }
+
     function open() {
       if (!frame) { // created on first use: a page that never opens the widget makes no request for it
         frame = document.createElement("iframe");
-        frame.title = "反间谍安全防范问答";
-        frame.src = EMBED;
+        frame.title = TEXT.languages[lang].frame_title;
+        frame.src = embedURL();
         frame.setAttribute("referrerpolicy", "no-referrer");
         frame.addEventListener("load", function () { if (!panel.hidden) frame.focus(); });
         panel.appendChild(frame);
@@ -130,11 +153,18 @@
     shadow.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && !panel.hidden) shut();
     });
-    // Escape pressed inside the iframe: the embedded chat asks us to close.
+    // Escape pressed inside the iframe: the embedded chat asks us to close; it also says its language on every load.
     window.addEventListener("message", function (event) {
-      if (frame && event.source === frame.contentWindow && event.origin === ORIGIN && event.data === "fjd-ask:close" && !panel.hidden) shut();
+      if (!frame || event.source !== frame.contentWindow || event.origin !== ORIGIN || typeof event.data !== "string") return;
+      if (event.data === "fjd-ask:close" && !panel.hidden) shut();
+      var said = /^fjd-ask:lang=(\w+)$/.exec(event.data);
+      if (said && TEXT.languages.hasOwnProperty(said[1]) && said[1] !== lang) {
+        lang = said[1];
+        applyLanguage();
+      }
     });
 
+    applyLanguage();
     wrap.appendChild(panel);
     wrap.appendChild(launcher);
     shadow.appendChild(wrap);
