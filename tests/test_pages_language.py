@@ -133,3 +133,15 @@ def test_a_missing_or_split_translation_is_refused_by_name(fake_engine, tmp_path
     table.write_text(original.replace('en: "Send"', "en: Send, now"), encoding="utf-8")
     with pytest.raises(ValueError, match=r"page\.send has 'now'"):
         Pages(fake_engine.corpus, lambda lang: b"{}", 90, "*", web_dir=web)
+
+
+@pytest.mark.slow
+def test_every_kiosk_question_is_answered_in_its_language_from_the_articles(real_answerer):
+    """A tap on the kiosk's start screen, in either language, gets an answer with citations, not a refusal."""
+    wording = load_wording(WEB_DIR / "strings.yaml")
+    for _, questions in wording.kiosk_questions:
+        for question in questions:
+            for lang, asked, answered in (("zh", None, "zh-Hans"), ("en", "en", "en")):
+                answer = real_answerer.answer(question[lang], [], asked)
+                assert (answer.intent, answer.lang) == ("question", answered), question[lang]
+                assert answer.citations and answer.coverage != "partial", question[lang]
