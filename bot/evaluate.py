@@ -124,7 +124,7 @@ def evaluate_questions(engine: Engine, answerer: Answerer, items: list[EvalItem]
     vectors = engine.retriever.embed([i.q for i in items])
     modes = (*MODES, "answer")  # answer: the citations the bot shows (lookups, FAQ, articles), then the rest
     per_mode: dict[str, dict[str, list[float]]] = {m: {"h1": [], "h3": [], "rr": [], "all_h1": [], "all_h3": []} for m in modes}
-    predicted, misses, verdicts, neutral, partial_ok = [], [], [], [], []
+    predicted, hedged, misses, verdicts, neutral, partial_ok = [], [], [], [], [], []
     encoding, latencies = [], []  # the encoder call alone, and retrieval end to end as served
     for item, vec in zip(items, vectors):
         started = time.perf_counter()
@@ -136,6 +136,7 @@ def evaluate_questions(engine: Engine, answerer: Answerer, items: list[EvalItem]
         answer = answerer.answer(item.q)
         intent = "sensitive" if "sensitive" in answer.source else answer.intent
         predicted.append(intent)
+        hedged.append(answer.coverage == "partial")  # "no rule answers this; the nearest article, for reference"
         verdicts.append(verdict_to_open(answer, item.q, item.form))
         if item.intent == "sensitive":
             neutral.append(is_neutral(answer))
@@ -178,6 +179,7 @@ def evaluate_questions(engine: Engine, answerer: Answerer, items: list[EvalItem]
     report_gold = [g == "report" for g in gold_intents]
     tp = sum(p and g for p, g in zip(report_pred, report_gold))
     refused = [p in ("out_of_scope", "sensitive") for p in predicted]
+    declined = [r or h for r, h in zip(refused, hedged)]  # refused, or said no rule answers it
     return {
         "kind": "questions",
         "questions": len(items),
@@ -192,7 +194,8 @@ def evaluate_questions(engine: Engine, answerer: Answerer, items: list[EvalItem]
             "accuracy": _rate([p == g for p, g in zip(predicted, gold_intents)]),
             "report_recall": round(tp / max(sum(report_gold), 1), 3) if any(report_gold) else None,
             "report_precision": round(tp / max(sum(report_pred), 1), 3) if any(report_gold) else None,
-            "out_of_scope_recall": _rate([r for r, g in zip(refused, gold_intents) if g == "out_of_scope"]),
+            "out_of_scope_recall": _rate([d for d, g in zip(declined, gold_intents) if g == "out_of_scope"]),
+            "out_of_scope_refused": _rate([r for r, g in zip(refused, gold_intents) if g == "out_of_scope"]),
             "false_refusal_rate": _rate([r for r, s in zip(refused, in_scope) if s]),
         },
         "partial_ok": _rate(partial_ok),
@@ -348,7 +351,8 @@ def report_markdown(results: dict[str, dict], encoder: str) -> str:
         lines += [
             "",
             f"Intents: accuracy {it['accuracy']}, report recall {it['report_recall']} / precision {it['report_precision']}, "
-            f"out-of-scope recall {it['out_of_scope_recall']}, false refusals {it['false_refusal_rate']}.{partial} "
+            f"out-of-scope recall {it['out_of_scope_recall']} (refused or said no rule answers it; refused outright "
+            f"{it['out_of_scope_refused']}), false refusals {it['false_refusal_rate']}.{partial} "
             f"Retrieval latency (hybrid+faq, incl. encoding) p50 {lat['p50']} ms, p95 {lat['p95']} ms; the encoder call alone"
             f" (same questions, same run) p50 {lat['encoder_alone_p50']} ms; on an empty question (its fixed cost per call)"
             f" p50 {lat['encoder_empty_question_p50']} ms.",

@@ -78,7 +78,7 @@ _ANAPHORA = re.compile(r"^(那|那么|还有|另外|如果|要是|假如|然后|
 # someone who says they themselves did something that may have harmed national security: an act, and what it involved
 _SELF_DID = re.compile(
     r"(我|俺|本人|我们|我家|我儿子|我女儿|我孩子|我老公|我老婆|我爸|我妈|我朋友)(?:已经|之前|以前|曾经|刚才|刚刚|昨天|前几天|前段时间|上个月|去年|也|都|不小心|没多想)?"
-    r"[^，。？?！!]{0,14}?(发了|发过|发给|给了|给过|交给|卖给|寄给|传给|拍了|拍过|卖了|卖过|收了钱|收过钱|签了|签过|提供了|提供过|传了|传过|泄露了|泄露过|透露了|透露过|答应了|加入了|安装了|寄了|寄过|拷了|拷走|带走了)"
+    r"(?:(?!同事|同学|邻居|老板|领导|室友|亲戚|熟人|有人|别人|发现|看到|看见|怀疑|听说|觉得)[^，。？?！!]){0,14}?(发了|发过|发给|给了|给过|交给|卖给|寄给|传给|拍了|拍过|卖了|卖过|收了钱|收过钱|签了|签过|提供了|提供过|传了|传过|泄露了|泄露过|透露了|透露过|答应了|加入了|安装了|寄了|寄过|拷了|拷走|带走了)"
     r"|(我|本人|我家人?|我孩子)[^，。？?！!]{0,6}?(被|遭到|受到)[^，。？?！!]{0,6}?(胁迫|威胁|要挟|骗|诱骗|策反|拉拢|控制|利用)"
     r"|\bi (already |have |had |just |once )?(sent|gave|shared|sold|took|signed|installed|leaked|passed|uploaded|photographed|handed)\b"
     r"|\bi (was|got|have been) (coerced|forced|tricked|blackmailed|recruited|threatened)"

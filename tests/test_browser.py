@@ -35,7 +35,7 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 REQUIRE = os.environ.get("BOT_REQUIRE_BROWSER") == "1"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
-UNIT_REPORT = "单位发现有人窃密，怎么向国家安全机关举报？"
+UNIT_REPORT = "单位发现有人窃密，通过哪些渠道向国家安全机关举报？"
 XSS = "<img src=x onerror=window.__pwned=1>"
 HOSTILE_CSS = (
     "* { display:block !important; font-size:2px !important; color: red !important }\n"

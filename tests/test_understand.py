@@ -132,6 +132,19 @@ def test_someone_who_says_what_they_did_is_self_involved_and_a_punishment_questi
 
 
 @pytest.mark.parametrize(
+    "message",
+    ["我的同事好像在把单位资料发给境外的人", "我发现邻居拍了军港的照片发给外国人", "我怀疑有人把图纸卖给了境外公司", "我同学收了钱给网友拍部队营区"],
+)
+def test_a_witness_telling_what_someone_else_did_is_no_confession(understander, message):
+    assert not understander.understand(message).confesses
+
+
+@pytest.mark.parametrize("message", ["我已经给他发了军港的照片", "我朋友把单位的图纸卖给了网友", "我前几天把资料发给了境外的网友"])
+def test_what_they_or_their_own_did_is_a_confession(understander, message):
+    assert understander.understand(message).confesses
+
+
+@pytest.mark.parametrize(
     ("message", "facts"),
     [
         ("令号是多少", ("order_no",)),
