@@ -358,10 +358,9 @@ class Composer:
     def report_kind(self, message: str) -> str:
         """person, object or online: which advice fits (cue words in responses.yaml `report_kinds`)."""
         lowered = message.lower()
-        for kind in ("online", "object"):
-            if any(cue in lowered for cue in self._report_cues.get(kind, ())):
-                return kind
-        return "person"
+        hits = {kind: sum(cue in lowered for cue in self._report_cues.get(kind, ())) for kind in ("online", "object")}
+        kind = max(hits, key=hits.get)  # "渔网上挂了个东西" is an object though 网上 is an online cue
+        return kind if hits[kind] else "person"
 
     def premise_reply(self, d: Decision) -> Reply:
         """是 or 不是 for a fact asked about with a value, and the fact(s) with their articles."""

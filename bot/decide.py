@@ -193,7 +193,7 @@ class Decider:
                 entry, sim, cov = self.best_entry(part, retrieval)
                 if entry is None or not any((c.doc_id, c.article) == LENIENCY for c in entry.citations):
                     return Decision("self_involved", "report", part, confidence=1.0, retrieval=retrieval)
-            return self._question(part, retrieval, probs)
+            return self._question(part, retrieval, probs, conversing=True)
         top = max(probs, key=probs.get)
         # A question very like an FAQ phrasing is in scope unless the classifier is sure ("协助国安以后被人威胁了怎么办").
         # So is one asked in a conversation about the law so far (provocations name their subject: u.sensitive above).
@@ -210,7 +210,8 @@ class Decider:
         # not about themselves after all: a situation to act on is a report ("猎头要我们单位的内部组织架构")
         report = probs["report"] + probs["self_involved"]
         asks = not u.state.is_empty  # a message in a conversation, about what was said ("我怕他们报复我")
-        if (report >= t.report or top in ("report", "self_involved")) and not (asks and report < t.report_in_conversation):
+        settled = (asks and report < t.report_in_conversation) or u.retaliation  # a witness asking what protects them
+        if (report >= t.report or top in ("report", "self_involved")) and not settled:
             entry, sim, _ = self.best_entry(part, retrieval)
             close = entry if entry is not None and sim >= t.report_faq else None
             return Decision("report", "report", part, faq=close, confidence=report, retrieval=retrieval)
@@ -220,7 +221,7 @@ class Decider:
         refuse_from = t.out_of_scope_in_conversation if not u.state.is_empty else t.out_of_scope
         if not close and (probs["out_of_scope"] >= refuse_from or not retrieval.tokens and probs["question"] < 0.5):
             return Decision("out_of_scope", "out_of_scope", part, confidence=probs["out_of_scope"], retrieval=retrieval)
-        return self._question(part, retrieval, probs)
+        return self._question(part, retrieval, probs, conversing=not u.state.is_empty)
 
     def _about_something_else(self, part: Part) -> bool:
         """A short message in a conversation whose own words the corpus never uses ("闯红灯罚多少", "厕所在哪"): not
@@ -237,13 +238,17 @@ class Decider:
     def _has_content(self, part: Part) -> bool:
         return any(self.coverage.known(t) and self.coverage.weight(t) > 2.0 for t in part.focus)
 
-    def _question(self, part: Part, retrieval: Retrieval, probs: dict[str, float]) -> Decision:
+    def _question(self, part: Part, retrieval: Retrieval, probs: dict[str, float], conversing: bool = False) -> Decision:
+        """Answer, answer from articles, partial or out of scope. In a conversation about the law, a message the
+        classifier has not refused is about the law too: only its out-of-scope vote counts against it, not a
+        greeting vote for a terse "上报了能给钱不"."""
         t = self.t
-        entry, sim, cov = self.best_entry(part, retrieval, p_question=in_domain(probs))
+        p_domain = max(in_domain(probs), 1.0 - probs.get("out_of_scope", 0.0)) if conversing else in_domain(probs)
+        entry, sim, cov = self.best_entry(part, retrieval, p_question=p_domain)
         if entry is not None:
             verdict = bool(entry.verdict) and part.form == "yesno" and self._asked_as_yesno(retrieval, entry)
             return Decision("answer", "question", part, faq=entry, verdict=verdict, articles=retrieval.articles, coverage=cov, confidence=sim, retrieval=retrieval)
-        nearest, near_sim, near_cov = self.best_entry(part, retrieval, p_question=in_domain(probs), gate=False)
+        nearest, near_sim, near_cov = self.best_entry(part, retrieval, p_question=p_domain, gate=False)
         top = retrieval.articles[0] if retrieval.articles else None
         law_sim = retrieval.signals.get("dense_law_max", 0.0)
         if top is None:
@@ -252,7 +257,7 @@ class Decider:
         text = self.coverage.article_text.get(top.key, "")
         if (cov is None or cov >= t.covered) and law_sim >= t.article_similarity and self._gives_number(part, text) and nearest is None:
             return Decision("articles", "question", part, articles=retrieval.articles[:2], coverage=cov, confidence=law_sim, retrieval=retrieval)
-        if part.follow_up or (self._in_domain(part, retrieval, probs) and (cov is None or cov >= t.partly_covered or nearest is not None)):
+        if part.follow_up or (self._in_domain(part, p_domain) and (cov is None or cov >= t.partly_covered or nearest is not None)):
             return Decision("partial", "question", part, faq=nearest, articles=retrieval.articles[:1], coverage=near_cov if nearest else cov, confidence=max(near_sim, law_sim), retrieval=retrieval)
         return Decision("out_of_scope", "out_of_scope", part, coverage=cov, confidence=probs["out_of_scope"], retrieval=retrieval)
 
@@ -316,10 +321,10 @@ class Decider:
         hit = next((h for h in retrieval.faq if h.entry_id == entry.id), None)
         return hit is not None and question_form(hit.question) == "yesno"
 
-    def _in_domain(self, part: Part, retrieval: Retrieval, probs: dict[str, float]) -> bool:
+    def _in_domain(self, part: Part, p_domain: float) -> bool:
         """About anti-espionage or national security, though the texts may not say the specific thing."""
         known = [t for t in part.focus if self.coverage.known(t)]
-        return bool(part.follow_up) or (in_domain(probs) >= 0.5 and bool(known))
+        return bool(part.follow_up) or (p_domain >= 0.5 and bool(known))
 
 
 def in_domain(probs: dict[str, float]) -> float:

@@ -95,6 +95,11 @@ _TO_AUTHORITIES = re.compile(r"(给|向|交给|告诉|报告|提供给|交到)(�
 _DUTY = re.compile(r"(要|该|得|需要|应该|应当|必须)?(做|干|负责|履行)(什么|啥|哪些)|义务|责任|职责|要求|注意什么|注意啥|duties|duty|obligations?|responsibilit|what (must|should|do) .* do")
 _DUTY_WORDS = frozenset({"义务", "责任", "职责", "要求", "注意", "负责", "履行", "做", "干", "承担"})
 _PAST = re.compile(r"了|过|\b(already|sent|gave|took|sold|told|shared|signed|posted|emailed|answered|installed|leaked|uploaded|photographed|passed|paid|did)\b")
+# fear of, or an account of, retaliation for reporting or helping: a question about protection, not a new report
+_RETALIATION = re.compile(
+    r"报复|穿小鞋|刁难|排挤|整我|(我|已经)[^，。？?！!]{0,6}(举报|报告|协助)(了|过)[^，。？?！!]{0,20}(陌生人|威胁|骂|跟踪|骚扰|转悠|盯|恐吓)"
+    r"|retaliat|revenge|(after|since|because) i (reported|helped)"
+)
 _REPORT_NOW = re.compile(r"(现在|马上|立刻|立即|这就)(就)?(要|想)(去)?(举报|报案)|^我要(举报|报案)|\bi want to report\b")
 _INJECTION = re.compile(
     r"ignore (all |any |your |the )?(previous |above |prior |earlier )?(instructions|rules|prompt|guidelines)|disregard (your|the|all)"
@@ -215,6 +220,7 @@ class Understanding:
     confesses: bool = False  # says in this message what they themselves did ("我已经把照片发给他了")
     past: bool = False  # speaks of something done (了/过, a past tense): with the classifier, a sign of self-involvement
     report_now: bool = False  # says they want to report now
+    retaliation: bool = False  # fears or tells of retaliation for reporting ("怕他们报复我"): asks about protection
     injection: bool = False  # tries to change the bot's instructions or role
     sensitive: bool = False  # asks for an opinion on a political or sensitive subject (sensitive.yaml)
     flags: dict = field(default_factory=dict, compare=False)
@@ -269,6 +275,7 @@ class Understander:
             confesses=confesses,
             past=bool(_PAST.search(norm)),
             report_now=bool(_REPORT_NOW.search(norm)),
+            retaliation=bool(_RETALIATION.search(norm)),
             injection=bool(_INJECTION.search(norm)),
             sensitive=self._is_sensitive(norm),
         )
