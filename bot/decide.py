@@ -193,7 +193,9 @@ class Decider:
                 entry, sim, cov = self.best_entry(part, retrieval)
                 if entry is None or not any((c.doc_id, c.article) == LENIENCY for c in entry.citations):
                     return Decision("self_involved", "report", part, confidence=1.0, retrieval=retrieval)
-            return self._question(part, retrieval, probs, conversing=True)
+            # "那学校呢" after an answer about students asks for another answer than the one just given
+            answered = self._answered(u.state.answers[-1:]) if part.follow_up == "subject" else frozenset()
+            return self._question(part, retrieval, probs, conversing=True, exclude=answered)
         top = max(probs, key=probs.get)
         # A question very like an FAQ phrasing is in scope unless the classifier is sure ("协助国安以后被人威胁了怎么办").
         # So is one asked in a conversation about the law so far (provocations name their subject: u.sensitive above).
@@ -238,17 +240,23 @@ class Decider:
     def _has_content(self, part: Part) -> bool:
         return any(self.coverage.known(t) and self.coverage.weight(t) > 2.0 for t in part.focus)
 
-    def _question(self, part: Part, retrieval: Retrieval, probs: dict[str, float], conversing: bool = False) -> Decision:
+    def _answered(self, answers: tuple[str, ...]) -> frozenset[str]:
+        """The FAQ entries whose answers these texts gave."""
+        return frozenset(e.id for e in self.corpus.faq if any(e.answer[:40] in text for text in answers))
+
+    def _question(
+        self, part: Part, retrieval: Retrieval, probs: dict[str, float], conversing: bool = False, exclude: frozenset[str] = frozenset()
+    ) -> Decision:
         """Answer, answer from articles, partial or out of scope. In a conversation about the law, a message the
         classifier has not refused is about the law too: only its out-of-scope vote counts against it, not a
         greeting vote for a terse "上报了能给钱不"."""
         t = self.t
         p_domain = max(in_domain(probs), 1.0 - probs.get("out_of_scope", 0.0)) if conversing else in_domain(probs)
-        entry, sim, cov = self.best_entry(part, retrieval, p_question=p_domain)
+        entry, sim, cov = self.best_entry(part, retrieval, exclude, p_question=p_domain)
         if entry is not None:
             verdict = bool(entry.verdict) and part.form == "yesno" and self._asked_as_yesno(retrieval, entry)
             return Decision("answer", "question", part, faq=entry, verdict=verdict, articles=retrieval.articles, coverage=cov, confidence=sim, retrieval=retrieval)
-        nearest, near_sim, near_cov = self.best_entry(part, retrieval, p_question=p_domain, gate=False)
+        nearest, near_sim, near_cov = self.best_entry(part, retrieval, exclude, p_question=p_domain, gate=False)
         top = retrieval.articles[0] if retrieval.articles else None
         law_sim = retrieval.signals.get("dense_law_max", 0.0)
         if top is None:
@@ -277,8 +285,10 @@ class Decider:
             if entry is None or entry.id in exclude or hit.similarity < floor or not self._answers_form(entry, part.form):
                 continue
             cov = self.coverage.of_entry(part.focus, entry.id)
+            # very close answers whatever the coverage, but not when the closeness is the topic's glued on a follow-up
+            very_close = hit.similarity >= t.faq_very_close and part.query == part.text
             answers = self._gives_number(part, entry.answer) and (
-                hit.similarity >= t.faq_very_close or self.answerability.probability(hit.similarity, cov, p_question) >= self.answerability.threshold
+                very_close or self.answerability.probability(hit.similarity, cov, p_question) >= self.answerability.threshold
             )
             if gate and not answers:
                 continue
@@ -305,14 +315,17 @@ class Decider:
             return True
         return form in entry.forms or not set(entry.forms) <= {"yesno"}
 
-    def _about_subject(self, entry: FaqEntry, part: Part) -> bool:
-        """The entry is about who the question asks about (or the question names nobody)."""
+    def _about_subject(self, entry: FaqEntry, part: Part) -> int:
+        """How surely the entry is about who the question asks about: 2 written for them (or the question names
+        nobody), 1 names them in its text ("学校…对学生进行行前教育" names students but is for schools), 0 neither."""
         if not part.subjects:
-            return True
+            return 2
         subject = part.subjects[0]
         audience = self.subject_audience.get(subject)
+        if audience and audience in entry.audience and len(entry.audience) <= 3:
+            return 2
         text = self.coverage.entry_text.get(entry.id, "")
-        return (bool(audience) and audience in entry.audience and len(entry.audience) <= 3) or any(w in text for w in self.subject_words.get(subject, ()))
+        return int(any(w in text for w in self.subject_words.get(subject, ())))
 
     def _asked_as_yesno(self, retrieval: Retrieval, entry: FaqEntry) -> bool:
         """The phrasing the question matched is itself a yes/no question: the verdict answers the same thing."""

@@ -100,6 +100,8 @@ _RETALIATION = re.compile(
     r"报复|穿小鞋|刁难|排挤|整我|(我|已经)[^，。？?！!]{0,6}(举报|报告|协助)(了|过)[^，。？?！!]{0,20}(陌生人|威胁|骂|跟踪|骚扰|转悠|盯|恐吓)"
     r"|retaliat|revenge|(after|since|because) i (reported|helped)"
 )
+# ...unless they say they have not done it ("I haven't sent anything yet", "我还没发")
+_NOT_DONE = re.compile(r"还没|没有(发|给|拍|做|答应|收|签|寄|传)|尚未|\b(haven'?t|have not|hasn'?t|didn'?t|did not|not yet|never)\b")
 _REPORT_NOW = re.compile(r"(现在|马上|立刻|立即|这就)(就)?(要|想)(去)?(举报|报案)|^我要(举报|报案)|\bi want to report\b")
 _INJECTION = re.compile(
     r"ignore (all |any |your |the )?(previous |above |prior |earlier )?(instructions|rules|prompt|guidelines)|disregard (your|the|all)"
@@ -273,7 +275,7 @@ class Understander:
             greeting=greeting,
             self_involved=self_involved,
             confesses=confesses,
-            past=bool(_PAST.search(norm)),
+            past=bool(_PAST.search(norm)) and not _NOT_DONE.search(norm),
             report_now=bool(_REPORT_NOW.search(norm)),
             retaliation=bool(_RETALIATION.search(norm)),
             injection=bool(_INJECTION.search(norm)),
@@ -363,6 +365,8 @@ class Understander:
             kind = "context"
         if kind in ("confirm",):
             form = "yesno"
+        elif kind == "subject" and form == "none":
+            form = question_form(normalize(query))  # "那学校呢" asks what the question it stands for asked
         return Part(
             text=text,
             query=query,
