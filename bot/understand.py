@@ -501,9 +501,16 @@ class Understander:
         if named is None:
             return None
         value = next((v for v, _ in self._fact_values if v in norm), None) or _any_value(norm)
-        return (named, value) if value else None
+        if not value:
+            return None
+        # only the fact and a value: "12339举报电话是24小时有人接听的吗" asks something else about the hotline
+        rest = _PREMISE_GLUE.sub("", norm.replace(value, "").replace(next(n for n, f in self._fact_names if f is named and n in norm), ""))
+        others = [w for w in re.findall(r"[a-z]{3,}", rest) if w not in ENGLISH_FUNCTION_WORDS]
+        return None if len(_CJK_CHAR.findall(rest)) > 2 or others else (named, value)
 
 
+# the words that join a fact to a value in a yes/no question ("11月1日是全民国家安全教育日吧", "is the hotline 12339")
+_PREMISE_GLUE = re.compile(r"是不是|是否|就是|不是|是|吧|吗|嘛|呢|吗|对不对|对吧|对吗|没错|每年|的|号码|电话|那个|这个|\bthe\b|\bis\b|\bit\b|\bthat\b|\bright\b|\bnumber\b|[\W\d]")
 _DATE_OR_NUMBER = re.compile(r"\d{1,2}月\d{1,2}[日号]|[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}[日号]|\d{4}年\d{1,2}月\d{1,2}[日号]|\d{3,}")
 
 

@@ -173,6 +173,16 @@ def test_a_premise_pairs_a_fact_with_a_value(understander):
     assert understander.understand("全民国家安全教育日是哪天").parts[0].premise is None  # an open question asks, asserts nothing
 
 
+@pytest.mark.parametrize("message", ["12339举报电话是24小时有人接听的吗", "11月1日反间谍法宣传日学校放假吗", "Do the operators on the 12339 hotline speak English?"])
+def test_a_question_about_something_else_than_the_facts_value_is_no_premise(understander, message):
+    assert all(part.premise is None for part in understander.understand(message).parts)
+
+
+@pytest.mark.parametrize("message", ["举报电话是12345吗", "Is the reporting hotline 110?", "国家安全教育日是不是每年4月15号"])
+def test_a_fact_and_a_value_alone_are_a_premise(understander, message):
+    assert understander.understand(message).parts[0].premise is not None
+
+
 @pytest.mark.parametrize(
     ("message", "greeting"),
     [("你好", "greeting"), ("谢谢你", "thanks"), ("哦哦 谢谢", "thanks"), ("再见", "goodbye"), ("好的", "ack"), ("你好，企业要做什么", "")],
