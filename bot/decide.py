@@ -34,7 +34,8 @@ class Thresholds:
     self_involved: float = 0.5
     faq_similarity: float = 0.86  # below this a FAQ phrasing is not close enough to answer with its entry
     faq_similarity_english: float = 0.89  # English sentences sit closer together in the encoder's space
-    faq_very_close: float = 0.93  # a phrasing this close answers whatever the coverage (paraphrases share few words)
+    faq_same_question: float = 0.96  # a phrasing this close is the question as typed: its entry comes first
+    faq_very_close: float = 0.95  # a phrasing this close answers whatever the coverage (paraphrases share few words)
     faq_keeps_in_scope: float = 0.92  # a FAQ phrasing this close overrides an out_of_scope vote
     covered: float = 0.6  # share of the focus a candidate must contain to answer
     partly_covered: float = 0.3  # below this the closest article is unrelated: out of scope, not a partial answer
@@ -292,7 +293,10 @@ class Decider:
             )
             if gate and not answers:
                 continue
-            key = (part.form in entry.forms, self._about_subject(entry, part), any((c.doc_id, c.article) == top for c in entry.citations), -rank)
+            key = (
+                hit.similarity >= t.faq_same_question,  # a phrasing that is the question itself, as typed
+                part.form in entry.forms, self._about_subject(entry, part), any((c.doc_id, c.article) == top for c in entry.citations), -rank,
+            )
             if best_key is None or key > best_key:
                 best, best_key = (entry, hit.similarity, cov), key
         return best if best else (None, 0.0, None)
@@ -322,7 +326,7 @@ class Decider:
             return 2
         subject = part.subjects[0]
         audience = self.subject_audience.get(subject)
-        if audience and audience in entry.audience and len(entry.audience) <= 3:
+        if audience and audience in entry.audience and len(entry.audience) <= 4:  # not an entry tagged for everyone
             return 2
         text = self.coverage.entry_text.get(entry.id, "")
         return int(any(w in text for w in self.subject_words.get(subject, ())))

@@ -308,10 +308,13 @@ class Understander:
         return state
 
     def subjects(self, text: str) -> tuple[str, ...]:
-        """Who a text is about, in order of appearance (longest words first: 重点单位 before 单位)."""
+        """Who a text is about, in order of appearance (longest words first: 重点单位 before 单位), a subject named
+        inside another's name last ("什么样的单位算重点单位" is about 重点单位)."""
         if self._subject_pattern is None:
             return ()
-        found = [self._subject_of[m.group(0)].name for m in self._subject_pattern.finditer(normalize(text))]
+        words = [m.group(0) for m in self._subject_pattern.finditer(normalize(text))]
+        inside = [any(w != other and w in other for other in words) for w in words]
+        found = [self._subject_of[w].name for _, w in sorted(zip(inside, words), key=lambda pair: pair[0])]
         return tuple(dict.fromkeys(found))
 
     def focus(self, text: str) -> tuple[str, ...]:

@@ -146,3 +146,10 @@ def test_a_whole_article_is_explained_by_an_entry_resting_on_it_alone(answerer, 
 def test_greetings_thanks_and_goodbyes_each_get_their_reply(answerer, message, starts):
     answer = answerer.answer(message)
     assert answer.intent == "greeting" and answer.answer.startswith(starts) and answer.suggestions
+
+
+def test_a_phrasing_that_is_the_question_itself_wins_over_entries_written_for_its_subject(answerer, corpus):
+    """"什么样的单位算重点单位" typed as the FAQ phrases it: that entry, though others are tagged for 重点单位 more narrowly."""
+    faq = [("m09-how-notified", 0.93), ("m09-key-units-which", 0.976)]
+    entry, _, _ = answerer.decider.best_entry(part(form="what", subjects=("重点单位",)), retrieval(9, faq))
+    assert entry.id == "m09-key-units-which"

@@ -211,3 +211,8 @@ def test_instructions_to_change_role_and_opinions_on_sensitive_subjects_are_flag
 )
 def test_a_reporters_fear_of_retaliation_is_told_apart_from_a_new_report(understander, message, retaliation):
     assert understander.understand(message).retaliation is retaliation
+
+
+def test_a_subject_named_inside_anothers_name_comes_after_it(understander):
+    assert understander.subjects("什么样的单位算反间谍安全防范重点单位")[0] == "重点单位"
+    assert understander.subjects("单位和学生各有什么义务") == ("单位", "学生")
