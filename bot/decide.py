@@ -266,7 +266,10 @@ class Decider:
         text = self.coverage.article_text.get(top.key, "")
         if (cov is None or cov >= t.covered) and law_sim >= t.article_similarity and self._gives_number(part, text) and nearest is None:
             return Decision("articles", "question", part, articles=retrieval.articles[:2], coverage=cov, confidence=law_sim, retrieval=retrieval)
-        if part.follow_up or (self._in_domain(part, p_domain) and (cov is None or cov >= t.partly_covered or nearest is not None)):
+        # an English question's coverage is judged through the glossary's Chinese terms only: when the classifier is
+        # sure it is about the law, a low share says little, and the nearest article is shown as a partial answer
+        english_in_domain = _is_english(part.text) and p_domain >= 0.9
+        if part.follow_up or (self._in_domain(part, p_domain) and (cov is None or cov >= t.partly_covered or nearest is not None or english_in_domain)):
             return Decision("partial", "question", part, faq=nearest, articles=retrieval.articles[:1], coverage=near_cov if nearest else cov, confidence=max(near_sim, law_sim), retrieval=retrieval)
         return Decision("out_of_scope", "out_of_scope", part, coverage=cov, confidence=probs["out_of_scope"], retrieval=retrieval)
 
@@ -278,7 +281,7 @@ class Decider:
         about its subject, preferring the one citing the top-ranked article."""
         t = self.t
         top = retrieval.articles[0].key if retrieval.articles else None
-        english = bool(re.search(r"[a-z]", part.text.lower())) and not re.search(r"[\u4e00-\u9fff]", part.text)
+        english = _is_english(part.text)
         best, best_key = None, None
         for rank, hit in enumerate(retrieval.faq[:FAQ_CANDIDATES]):
             entry = self.corpus.faq_by_id.get(hit.entry_id)
@@ -342,6 +345,10 @@ class Decider:
         """About anti-espionage or national security, though the texts may not say the specific thing."""
         known = [t for t in part.focus if self.coverage.known(t)]
         return bool(part.follow_up) or (p_domain >= 0.5 and bool(known))
+
+
+def _is_english(text: str) -> bool:
+    return bool(re.search(r"[a-z]", text.lower())) and not re.search(r"[\u4e00-\u9fff]", text)
 
 
 def in_domain(probs: dict[str, float]) -> float:

@@ -60,3 +60,8 @@ def test_a_reporter_afraid_of_retaliation_is_told_what_protects_them(real_answer
 def test_an_object_caught_in_a_fishing_net_gets_the_advice_for_objects(real_answerer):
     (answer,) = converse(real_answerer, "打鱼的时候网上挂了个东西 像个鱼雷一样 上面有外国字")
     assert answer.intent == "report" and answer.source == "report:object"
+
+
+def test_an_english_question_about_the_measures_is_never_refused_for_its_glossary_coverage(real_answerer):
+    (answer,) = converse(real_answerer, "What network security training do internet companies owe their employees under the Zhejiang rules?")
+    assert answer.intent == "question" and ("zhejiang-2019", 11) in articles(answer)
