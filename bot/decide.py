@@ -255,7 +255,10 @@ class Decider:
         p_domain = max(in_domain(probs), 1.0 - probs.get("out_of_scope", 0.0)) if conversing else in_domain(probs)
         entry, sim, cov = self.best_entry(part, retrieval, exclude, p_question=p_domain)
         if entry is not None:
-            verdict = bool(entry.verdict) and part.form == "yesno" and self._asked_as_yesno(retrieval, entry)
+            # the verdict answers the entry's own question: only said when the question is surely that one (a yes/no
+            # question it covers well), not for "有没有修改过" matched to "是不是全省都适用"
+            sure = sim >= t.faq_very_close or cov is None or cov >= t.covered
+            verdict = bool(entry.verdict) and part.form == "yesno" and sure and self._asked_as_yesno(retrieval, entry)
             return Decision("answer", "question", part, faq=entry, verdict=verdict, articles=retrieval.articles, coverage=cov, confidence=sim, retrieval=retrieval)
         nearest, near_sim, near_cov = self.best_entry(part, retrieval, exclude, p_question=p_domain, gate=False)
         top = retrieval.articles[0] if retrieval.articles else None

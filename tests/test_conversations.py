@@ -65,3 +65,9 @@ def test_an_object_caught_in_a_fishing_net_gets_the_advice_for_objects(real_answ
 def test_an_english_question_about_the_measures_is_never_refused_for_its_glossary_coverage(real_answerer):
     (answer,) = converse(real_answerer, "What network security training do internet companies owe their employees under the Zhejiang rules?")
     assert answer.intent == "question" and ("zhejiang-2019", 11) in articles(answer)
+
+
+def test_a_yes_no_question_only_partly_covered_gets_no_verdict_meant_for_another_question(real_answerer, corpus):
+    (answer,) = converse(real_answerer, "浙江这个办法2019年施行以后有没有修改过")
+    verdicts = [e.verdict for e in corpus.faq if e.verdict]
+    assert not any(answer.answer.startswith(v) for v in verdicts)
