@@ -50,7 +50,7 @@ class Answerer:
         if part.doc_fact is not None:
             return c.doc_fact_reply(*part.doc_fact)
         shown = u.state.shown
-        if part.follow_up in _SHOWN_FOLLOW_UPS and (shown or c.entry_in(u.state.answers)):
+        if part.follow_up in _SHOWN_FOLLOW_UPS and (shown or self.corpus.entry_in(u.state.answers)):
             return self._about_shown(c, part, shown, u.state.answers)
         retrieval = self.engine.retrieve(part.query)
         probs = self.engine.probabilities(retrieval)
@@ -96,7 +96,7 @@ class Answerer:
     def _more(self, c: Composer, u: Understanding, part: Part, retrieval) -> Reply:
         """"还有呢": the next best answer to the same question, leaving out what was already shown."""
         shown = {(s.doc_id, s.article) for s in u.state.shown}
-        answered = c.entry_in(u.state.answers[-1:])
+        answered = self.corpus.entry_in(u.state.answers[-1:])
         exclude = frozenset({answered.id} if answered else ())
         entry, sim, cov = self.decider.best_entry(part, retrieval, exclude)
         if entry is not None and not {(c.doc_id, c.article) for c in entry.citations} <= shown:

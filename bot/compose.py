@@ -267,14 +267,6 @@ class Composer:
             return next(alone, next(iter(firsts), None))
         return next((e for e in firsts if e.citations[0].paragraph == paragraph), next(iter(firsts), None))
 
-    def entry_in(self, answers: tuple[str, ...]) -> FaqEntry | None:
-        """The FAQ entry whose answer the most recent earlier answer that gave one did (the page sends the texts back)."""
-        for text in reversed(answers):
-            entry = next((e for e in self.corpus.faq if any(a and a[:40] in text for a in (e.answer, e.english.get("answer")))), None)
-            if entry is not None:
-                return entry
-        return None
-
     # ------------------------------------------------------------ replies, one per kind of decision
 
     def faq_reply(self, d: Decision) -> Reply:
@@ -441,7 +433,7 @@ class Composer:
             views = self.ordered([self.cite(c) for c in shown[:2]])
             return Reply("question", self.text("plain_words") + self._space + self._space.join((report[0], report[-1])), views,
                          suggestions=self.starters[:3], confidence=1.0, source="simpler:report")
-        entry = self.entry_in(answers)
+        entry = self.corpus.entry_in(answers)
         if entry is not None and entry.gist:
             views = self.ordered([self.cite(c) for c in entry.citations[:2]])
             return Reply("question", self.text("plain_words") + self._space + self.entry_text(entry, "gist"), views, suggestions=self.related_to(entry.citations[0].doc_id, entry.citations[0].article, entry.id), confidence=1.0, source=f"simpler:{entry.id}", entry_id=entry.id)

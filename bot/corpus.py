@@ -477,6 +477,14 @@ class Corpus:
         """FAQ entries by id."""
         return {e.id: e for e in self.faq}
 
+    def entry_in(self, answers: tuple[str, ...]) -> FaqEntry | None:
+        """The FAQ entry whose answer the most recent of these answer texts gave (the page sends the texts back)."""
+        for text in reversed(answers):
+            entry = next((e for e in self.faq if any(a and a[:40] in text for a in (e.answer, e.english.get("answer")))), None)
+            if entry is not None:
+                return entry
+        return None
+
 
 def corpus_version(root: Path) -> str:
     """A short content hash of every data file in corpus/ (the index records it to detect staleness)."""

@@ -18,7 +18,7 @@ from .index import Index
 from .normalize import normalize
 from .retrieve import ArticleHit, FaqHit, Retrieval
 from .segment import Segmenter
-from .understand import ENGLISH_FUNCTION_WORDS, OPEN_FORMS, Part, Understanding
+from .understand import ENGLISH_FUNCTION_WORDS, OPEN_FORMS, Part, Understanding, language
 
 
 @dataclass(frozen=True)
@@ -195,8 +195,8 @@ class Decider:
                 if entry is None or not any((c.doc_id, c.article) == LENIENCY for c in entry.citations):
                     return Decision("self_involved", "report", part, confidence=1.0, retrieval=retrieval)
             # "那学校呢" after an answer about students asks for another answer than the one just given
-            answered = self._answered(u.state.answers[-1:]) if part.follow_up == "subject" else frozenset()
-            return self._question(part, retrieval, probs, conversing=True, exclude=answered)
+            answered = self.corpus.entry_in(u.state.answers[-1:]) if part.follow_up == "subject" else None
+            return self._question(part, retrieval, probs, conversing=True, exclude=frozenset({answered.id} if answered else ()))
         top = max(probs, key=probs.get)
         # A question very like an FAQ phrasing is in scope unless the classifier is sure ("协助国安以后被人威胁了怎么办").
         # So is one asked in a conversation about the law so far (provocations name their subject: u.sensitive above).
@@ -241,10 +241,6 @@ class Decider:
     def _has_content(self, part: Part) -> bool:
         return any(self.coverage.known(t) and self.coverage.weight(t) > 2.0 for t in part.focus)
 
-    def _answered(self, answers: tuple[str, ...]) -> frozenset[str]:
-        """The FAQ entries whose answers these texts gave."""
-        return frozenset(e.id for e in self.corpus.faq if any(e.answer[:40] in text for text in answers))
-
     def _question(
         self, part: Part, retrieval: Retrieval, probs: dict[str, float], conversing: bool = False, exclude: frozenset[str] = frozenset()
     ) -> Decision:
@@ -271,7 +267,7 @@ class Decider:
             return Decision("articles", "question", part, articles=retrieval.articles[:2], coverage=cov, confidence=law_sim, retrieval=retrieval)
         # an English question's coverage is judged through the glossary's Chinese terms only: when the classifier is
         # sure it is about the law, a low share says little, and the nearest article is shown as a partial answer
-        english_in_domain = _is_english(part.text) and p_domain >= 0.9
+        english_in_domain = language(part.text) == "en" and p_domain >= 0.9
         if part.follow_up or (self._in_domain(part, p_domain) and (cov is None or cov >= t.partly_covered or nearest is not None or english_in_domain)):
             return Decision("partial", "question", part, faq=nearest, articles=retrieval.articles[:1], coverage=near_cov if nearest else cov, confidence=max(near_sim, law_sim), retrieval=retrieval)
         return Decision("out_of_scope", "out_of_scope", part, coverage=cov, confidence=probs["out_of_scope"], retrieval=retrieval)
@@ -284,7 +280,7 @@ class Decider:
         about its subject, preferring the one citing the top-ranked article."""
         t = self.t
         top = retrieval.articles[0].key if retrieval.articles else None
-        english = _is_english(part.text)
+        english = language(part.text) == "en"
         best, best_key = None, None
         for rank, hit in enumerate(retrieval.faq[:FAQ_CANDIDATES]):
             entry = self.corpus.faq_by_id.get(hit.entry_id)
@@ -348,10 +344,6 @@ class Decider:
         """About anti-espionage or national security, though the texts may not say the specific thing."""
         known = [t for t in part.focus if self.coverage.known(t)]
         return bool(part.follow_up) or (p_domain >= 0.5 and bool(known))
-
-
-def _is_english(text: str) -> bool:
-    return bool(re.search(r"[a-z]", text.lower())) and not re.search(r"[\u4e00-\u9fff]", text)
 
 
 def in_domain(probs: dict[str, float]) -> float:

@@ -264,7 +264,7 @@ class Understander:
         norm = normalize(text)
         greeting = self._greeting(norm)
         parts = self._parts(text, state) if not greeting else ()
-        confesses = bool(_SELF_DID.search(norm) and _INVOLVING.search(norm) and not _TO_AUTHORITIES.search(norm))
+        confesses = _confesses(norm)
         # after saying they did something, a question about punishment ("我会坐牢吗") is about them
         self_involved = confesses or (state.self_involved and bool(_CONSEQUENCE.search(norm)))
         return Understanding(
@@ -297,8 +297,7 @@ class Understander:
                 continue
             text = self._repair(clean(turn.text))
             norm = normalize(text)
-            confessed = bool(_SELF_DID.search(norm) and _INVOLVING.search(norm) and not _TO_AUTHORITIES.search(norm))
-            state = replace(state, user_turns=state.user_turns + 1, self_involved=state.self_involved or confessed)
+            state = replace(state, user_turns=state.user_turns + 1, self_involved=state.self_involved or _confesses(norm))
             if self._greeting(norm):
                 continue
             for part in self._parts(text, state):
@@ -500,21 +499,26 @@ class Understander:
         """A yes/no question that names a fact and a value ("11月1日是全民国家安全教育日吧")."""
         if form != "yesno":
             return None
-        named = next((f for n, f in self._fact_names if n in norm), None)
+        name, named = next(((n, f) for n, f in self._fact_names if n in norm), (None, None))
         if named is None:
             return None
         value = next((v for v, _ in self._fact_values if v in norm), None) or _any_value(norm)
         if not value:
             return None
         # only the fact and a value: "12339举报电话是24小时有人接听的吗" asks something else about the hotline
-        rest = _PREMISE_GLUE.sub("", norm.replace(value, "").replace(next(n for n, f in self._fact_names if f is named and n in norm), ""))
+        rest = _PREMISE_GLUE.sub("", norm.replace(value, "").replace(name, ""))
         others = [w for w in re.findall(r"[a-z]{3,}", rest) if w not in ENGLISH_FUNCTION_WORDS]
         return None if len(_CJK_CHAR.findall(rest)) > 2 or others else (named, value)
 
 
 # the words that join a fact to a value in a yes/no question ("11月1日是全民国家安全教育日吧", "is the hotline 12339")
-_PREMISE_GLUE = re.compile(r"是不是|是否|就是|不是|是|吧|吗|嘛|呢|吗|对不对|对吧|对吗|没错|每年|的|号码|电话|那个|这个|\bthe\b|\bis\b|\bit\b|\bthat\b|\bright\b|\bnumber\b|[\W\d]")
+_PREMISE_GLUE = re.compile(r"是不是|是否|就是|不是|是|吧|吗|嘛|呢|对不对|对吧|对吗|没错|每年|的|号码|电话|那个|这个|\bthe\b|\bis\b|\bit\b|\bthat\b|\bright\b|\bnumber\b|[\W\d]")
 _DATE_OR_NUMBER = re.compile(r"\d{1,2}月\d{1,2}[日号]|[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}[日号]|\d{4}年\d{1,2}月\d{1,2}[日号]|\d{3,}")
+
+
+def _confesses(norm: str) -> bool:
+    """Says what they themselves did, and what it involved, other than telling the authorities."""
+    return bool(_SELF_DID.search(norm) and _INVOLVING.search(norm) and not _TO_AUTHORITIES.search(norm))
 
 
 def _is_short(norm: str) -> bool:
