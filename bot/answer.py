@@ -52,7 +52,7 @@ class Answerer:
         shown = u.state.shown
         if part.follow_up in _SHOWN_FOLLOW_UPS and (shown or self.corpus.entry_in(u.state.answers)):
             return self._about_shown(c, part, shown, u.state.answers)
-        retrieval = self.engine.retrieve(part.query)
+        retrieval = self.engine.retrieve(part.query, liability=part.follow_up == "consequence")
         probs = self.engine.probabilities(retrieval)
         if part.follow_up in _SHOWN_FOLLOW_UPS:  # a client that does not send what it showed: what the topic's answer shows
             topic = self.decider.decide(u, part, retrieval, probs)
@@ -61,6 +61,12 @@ class Answerer:
         if part.follow_up == "more":
             return self._more(c, u, part, retrieval)
         d = self.decider.decide(u, part, retrieval, probs)
+        if d.outcome == "out_of_scope" and part.tied and not part.follow_up:
+            # refused on its own words, though it leans on the conversation: read it with the topic (a second search,
+            # only on this path)
+            part = self.engine.understander.in_context(part, u.state)
+            retrieval = self.engine.retrieve(part.query)
+            d = self.decider.decide(u, part, retrieval, self.engine.probabilities(retrieval))
         if part.follow_up == "why" and d.outcome in ("answer", "articles", "partial") and not (d.faq and "why" in d.faq.forms):
             return c.why_reply(d, shown)
         return self._compose(c, d, u)

@@ -86,6 +86,9 @@ def check_documents(corpus: Corpus) -> list[str]:
                 f"{txt}:1: {what} (sha256 {actual[:12]}… but {Path(src.path).name} pins {str(meta['text_sha256'])[:12]}…); "
                 "legal wording must stay byte-for-byte"
             )
+        listed = meta.get("liability_articles") or []
+        if not isinstance(listed, list) or any(not isinstance(n, int) or doc.article(n) is None for n in listed):
+            out.append(f"{src}: liability_articles {listed!r} must list article numbers of this text")
         expected = meta.get("articles")
         if expected is not None and int(expected) != len(doc.articles):
             out.append(f"{txt}:1: expected {expected} articles, parsed {len(doc.articles)}")
@@ -345,12 +348,14 @@ def _line_of(path: Path, text: str) -> int:
 
 
 def check_subjects(corpus: Corpus) -> list[str]:
-    """subjects.yaml: audience tags known, no word under two subjects."""
+    """subjects.yaml: audience tags known, liable_as a subject, no word under two subjects."""
     path = corpus.root / "subjects.yaml"
     out, owner = [], {}
     for subject in corpus.subjects:
         if subject.audience and subject.audience not in AUDIENCES:
             out.append(f"{path}:{key_line(path, subject.name) or 1}: subject {subject.name}: unknown audience {subject.audience!r}")
+        if subject.liable_as and subject.liable_as not in {s.name for s in corpus.subjects}:
+            out.append(f"{path}:{key_line(path, subject.name) or 1}: subject {subject.name}: liable_as {subject.liable_as!r} is not a subject")
         for word in subject.words:
             key = normalize(word)
             if key in owner and owner[key] != subject.name:

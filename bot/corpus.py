@@ -141,6 +141,9 @@ class Article:
         return self.paragraphs[number - 1] if 1 <= number <= len(self.paragraphs) else None
 
 
+LIABILITY = "法律责任"  # the chapter title, and the FAQ topic, of what follows from breaking the rules
+
+
 @dataclass(frozen=True)
 class Document:
     """A legal text with its metadata."""
@@ -160,6 +163,13 @@ class Document:
     def is_current(self) -> bool:
         """Whether the text is in force (a superseded text is kept only for mapping old numbers)."""
         return self.status == CURRENT
+
+    @cached_property
+    def liability(self) -> frozenset[int]:
+        """The articles on what follows from breaking the rules: its 法律责任 chapter, or for a text without chapters
+        the numbers its metadata lists (liability_articles)."""
+        listed = self.meta.get("liability_articles") or ()
+        return frozenset(int(n) for n in listed) or frozenset(a.number for a in self.articles if LIABILITY in a.chapter)
 
     @cached_property
     def _by_number(self) -> dict[int, Article]:
@@ -249,6 +259,7 @@ class Subject:
     name: str
     audience: str
     words: tuple[str, ...]
+    liable_as: str = ""  # who the penalty provisions name for them (a school answers as a 单位), if anyone
 
 
 @dataclass(frozen=True)
@@ -477,6 +488,14 @@ class Corpus:
         """FAQ entries by id."""
         return {e.id: e for e in self.faq}
 
+    @cached_property
+    def liability(self) -> tuple[frozenset[str], frozenset[str]]:
+        """What answers "what happens if not" ("罚多少", "不做会怎样"): the current documents' liability articles (as
+        "doc/number" keys), and the FAQ entries on 法律责任 or citing one of them."""
+        keys = frozenset(f"{d.doc_id}/{n}" for d in self.documents.values() if d.is_current for n in d.liability)
+        entries = frozenset(e.id for e in self.faq if e.topic == LIABILITY or any(f"{c.doc_id}/{c.article}" in keys for c in e.citations))
+        return keys, entries
+
     def entry_in(self, answers: tuple[str, ...]) -> FaqEntry | None:
         """The FAQ entry whose answer the most recent of these answer texts gave (the page sends the texts back)."""
         for text in reversed(answers):
@@ -694,7 +713,8 @@ def _load_subjects(root: Path, problems: list[str]) -> tuple[Subject, ...]:
         if not isinstance(raw, dict) or not isinstance(raw.get("words"), list) or not raw["words"]:
             problems.append(f"{path}:{raw.get('__line__', 1) if isinstance(raw, dict) else 1}: subject {name!r} needs a list of words")
             continue
-        out.append(Subject(str(name), _text(raw.get("audience")), tuple(str(w).strip() for w in raw["words"] if str(w).strip())))
+        words = tuple(str(w).strip() for w in raw["words"] if str(w).strip())
+        out.append(Subject(str(name), _text(raw.get("audience")), words, _text(raw.get("liable_as"))))
     return tuple(out)
 
 

@@ -229,13 +229,14 @@ class Decider:
     def _about_something_else(self, part: Part) -> bool:
         """A short message in a conversation whose own words the corpus never uses ("闯红灯罚多少", "厕所在哪"): not
         a follow-up on the topic, however the topic's words pulled the search."""
-        if part.follow_up not in ("context", "confirm", "consequence"):
+        if part.follow_up not in ("context", "confirm", "consequence") or part.tied:
             return False
         subject_words = {w for words in self.subject_words.values() for w in words}
         own = [t for t in part.focus if t not in subject_words and (not t.isascii() or t.isdigit())]
         if own:  # an everyday word the corpus lacks ("继续", "不敢") says nothing; a specific one ("闯红灯") does
             return not any(self.coverage.known(t) for t in own) and any(self.rarity(t) for t in own)
-        english = [w for w in re.findall(r"[a-z]{4,}", normalize(part.text)) if w not in ENGLISH_FUNCTION_WORDS]
+        # an adverb ("concretely", "exactly") says how, not what about
+        english = [w for w in re.findall(r"[a-z]{4,}", normalize(part.text)) if w not in ENGLISH_FUNCTION_WORDS and not w.endswith("ly")]
         return bool(english) and not any(w in self.coverage.english_words for w in english)
 
     def _has_content(self, part: Part) -> bool:
@@ -268,7 +269,8 @@ class Decider:
         # an English question's coverage is judged through the glossary's Chinese terms only: when the classifier is
         # sure it is about the law, a low share says little, and the nearest article is shown as a partial answer
         english_in_domain = language(part.text) == "en" and p_domain >= 0.9
-        if part.follow_up or (self._in_domain(part, p_domain) and (cov is None or cov >= t.partly_covered or nearest is not None or english_in_domain)):
+        near_faq = retrieval.signals.get("dense_faq_max", 0.0) >= t.faq_keeps_in_scope
+        if part.follow_up or near_faq or (self._in_domain(part, p_domain, conversing) and (cov is None or cov >= t.partly_covered or nearest is not None or english_in_domain)):
             return Decision("partial", "question", part, faq=nearest, articles=retrieval.articles[:1], coverage=near_cov if nearest else cov, confidence=max(near_sim, law_sim), retrieval=retrieval)
         return Decision("out_of_scope", "out_of_scope", part, coverage=cov, confidence=probs["out_of_scope"], retrieval=retrieval)
 
@@ -340,10 +342,12 @@ class Decider:
         hit = next((h for h in retrieval.faq if h.entry_id == entry.id), None)
         return hit is not None and question_form(hit.question) == "yesno"
 
-    def _in_domain(self, part: Part, p_domain: float) -> bool:
-        """About anti-espionage or national security, though the texts may not say the specific thing."""
+    def _in_domain(self, part: Part, p_domain: float, conversing: bool) -> bool:
+        """About anti-espionage or national security, though the texts may not say the specific thing. In a
+        conversation about the law, a message the out-of-scope vote did not refuse is."""
         known = [t for t in part.focus if self.coverage.known(t)]
-        return bool(part.follow_up) or (p_domain >= 0.5 and bool(known))
+        floor = 1.0 - self.t.out_of_scope_in_conversation if conversing else 0.5
+        return bool(part.follow_up) or (p_domain >= floor and bool(known))
 
 
 def in_domain(probs: dict[str, float]) -> float:

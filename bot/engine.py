@@ -81,9 +81,9 @@ class Engine:
         coverage = Coverage(corpus, index, segmenter)
         return cls(corpus, segmenter, worker, index, retriever, classifier, Thresholds(), understander, coverage)
 
-    def retrieve(self, text: str, mode: str = "hybrid+faq") -> Retrieval:
-        """Search for a question."""
-        return self.retriever.search(text, mode=mode)
+    def retrieve(self, text: str, mode: str = "hybrid+faq", liability: bool = False) -> Retrieval:
+        """Search for a question (with `liability`: among what follows from breaking the rules)."""
+        return self.retriever.search(text, mode=mode, liability=liability)
 
     def probabilities(self, retrieval: Retrieval) -> dict[str, float]:
         """The intent classifier's probabilities for the question behind a retrieval (every label present)."""

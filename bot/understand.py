@@ -24,7 +24,7 @@ MAX_PARTS = 3  # questions answered from one message; more are answered together
 # ---------------------------------------------------------------- question forms (on normalised text)
 
 # Indefinite uses of question words ("什么都要报告吗") do not make an open question.
-_INDEFINITE = re.compile(r"什么都|什么也|谁都|谁也|哪都|哪儿都|怎么都|多少都|无论|不管")
+_INDEFINITE = re.compile(r"好几|什么都|什么也|谁都|谁也|哪都|哪儿都|怎么都|多少都|无论|不管")
 _FORMS = (
     ("when", re.compile(r"什么时候|啥时候|何时|哪天|哪一天|哪一年|哪年|几月几|几号|什么时间|多久|\bwhen\b|what (date|day|year)")),
     ("who", re.compile(r"谁|哪个部门|哪些部门|哪个机关|哪些机关|什么部门|什么机关|哪个单位负责|哪家|\bwho(m|se)?\b|which (department|authority|authorities|agency|body|organ)s?")),
@@ -68,7 +68,7 @@ _THIS_ARTICLE = re.compile(r"(这|该|那|上面的?|刚才的?|上一)(一)?[�
 _WHY = re.compile(r"^(那|可是|但是)?\s*(为什么|为啥|凭什么|为何|why)")
 _MORE = re.compile(r"^(还有(吗|呢|别的|其他|什么|没有)?|其他的?呢|别的呢|然后呢|还有没有|除此之外|另外呢|再说说|继续|more|anything else|what else|and\??$|go on)")
 _CONSEQUENCE = re.compile(
-    r"罚|处罚|处分|后果|会怎[么样]|怎么处理|负什么责任|担什么责任|法律责任|坐牢|判刑|拘留|判几年|追究|违反|违规|不遵守|不做|不执行|不履行|不配合|不报告|拒绝"
+    r"罚|处罚|处分|后果|会怎[么样]|怎么处理|负什么责任|担什么责任|法律责任|坐牢|判刑|拘留|判几年|追究|违反|违规|不遵守|不做|不执行|不履行|不配合|不报告|拒绝|^(那|要是|如果)?(我|我们)?(就)?不(给|交|提供|照做|去|签|说)(呢|的话|会怎样|会怎么样)"
     r"|penalt|punish|fine[ds]?\b|consequence|jail|prison|happens if|what if .* (don'?t|refuse)"
 )
 _CONFIRM = re.compile(r"^(那)?(必须|一定|强制|非得|可以不|能不|是不是必须|是强制|硬性|一定要|必须要|非要)|^(is it|must|mandatory|compulsory|required)")
@@ -102,6 +102,9 @@ _RETALIATION = re.compile(
 )
 # ...unless they say they have not done it ("I haven't sent anything yet", "我还没发")
 _NOT_DONE = re.compile(r"还没|没有(发|给|拍|做|答应|收|签|寄|传)|尚未|\b(haven'?t|have not|hasn'?t|didn'?t|did not|not yet|never)\b")
+_FIRST_PERSON = re.compile(r"我|俺|\b(i|me|my|we|us|our)\b")
+# a question opening on a modal verb has left out what it is about ("能卖废品吗", "can i open it")
+_ELIDED_SUBJECT = re.compile(r"^(能不能|能|可以|可不可以|要不要|要|该不该|该|需不需要|需要|会不会|用不用|敢不敢|(can|could|should|may|must) (i|we)\b)")
 _REPORT_NOW = re.compile(r"(现在|马上|立刻|立即|这就)(就)?(要|想)(去)?(举报|报案)|^我要(举报|报案)|\bi want to report\b")
 _INJECTION = re.compile(
     r"ignore (all |any |your |the )?(previous |above |prior |earlier )?(instructions|rules|prompt|guidelines)|disregard (your|the|all)"
@@ -207,6 +210,7 @@ class Part:
     lookup: ArticleRef | None = None
     doc_fact: tuple[str, tuple[str, ...]] | None = None  # (doc_id, facts asked: issuer order_no count status effective)
     premise: tuple[Fact, str] | None = None  # a fact named with a value: (the fact, the value written)
+    tied: bool = False  # leans on the conversation: points back, shares a word with the topic, or has no subject of its own after a situation
 
 
 @dataclass(frozen=True)
@@ -247,6 +251,7 @@ class Understander:
         self._subject_words = sorted(words, key=lambda ws: len(ws[0]), reverse=True)
         self._subject_pattern = _alternation([w for w, _ in self._subject_words])
         self._subject_of = dict(self._subject_words)
+        self._liable_as = {s.name: s.liable_as for s in corpus.subjects}
         self._subject_tokens = {t for w, _ in self._subject_words for t in segmenter.tokens(w)}
         self._sensitive_subject = _alternation(sorted({normalize(w) for w in corpus.sensitive.get("subjects", ())}, key=len, reverse=True))
         self._sensitive_asking = _alternation(sorted({normalize(w) for w in corpus.sensitive.get("asking", ())}, key=len, reverse=True))
@@ -379,7 +384,26 @@ class Understander:
             lookup=lookup,
             doc_fact=self._doc_fact(norm, state.topic),
             premise=self._premise(norm, form),
+            tied=self._tied(norm, subjects, state),
         )
+
+    def in_context(self, part: Part, state: DialogueState) -> Part:
+        """A question that stands on its own words, read instead with the topic ("他们转给我的钱怎么办" after what
+        the person did): for one the classifier would refuse alone though it leans on the conversation."""
+        return replace(part, query=f"{state.topic} {part.text}", follow_up="context")
+
+    def _tied(self, norm: str, subjects: tuple[str, ...], state: DialogueState) -> bool:
+        """Whether a message leans on the conversation: it points back ("他们", "it"), shares a word with the topic
+        ("聊天记录要不要删" after a chat was described), speaks of the speaker after they said what they did, or asks
+        with no subject of its own after a situation was described ("能卖废品吗" after a found buoy)."""
+        if not state.topic:
+            return False
+        topic = normalize(state.topic)
+        if _REFERS_BACK.search(norm) or set(self._content_tokens(norm)) & set(self._content_tokens(topic)):
+            return True
+        if state.self_involved and _FIRST_PERSON.search(norm):
+            return True
+        return not subjects and question_form(topic) == "none" and bool(_ELIDED_SUBJECT.match(norm))
 
     def _follow_up_kind(self, norm: str, subjects: tuple[str, ...]) -> str:
         """What kind of follow-up a question is ('' for one that stands on its own)."""
@@ -439,7 +463,10 @@ class Understander:
         if kind == "consequence" and state.self_involved:
             return f"{topic} {text} 主动说明情况 自首 从轻处罚"
         if kind == "consequence":
-            return f"{topic} 违反规定的法律责任 {text}"
+            # who decides which penalty ("学校不做会怎样" is what a 单位 faces): named in the message, the topic's
+            # words are left out; else the topic says what was not done
+            liable = self._liable_as.get(subjects[0] if subjects else state.subject, "")
+            return f"{liable} {text} 违反规定的法律责任" if subjects else f"{topic} {liable}违反规定的法律责任 {text}"
         if kind == "why":
             return f"{topic} 为什么"
         if kind in ("which_article", "simpler", "this_article", "more"):

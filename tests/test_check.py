@@ -761,6 +761,16 @@ def test_a_word_under_two_subjects_is_reported(corpus_dir):
     assert any("subjects.yaml" in d and "'公司' is listed under" in d for d in check_corpus(corpus_dir))
 
 
+def test_a_liable_as_that_is_no_subject_is_reported(corpus_dir):
+    replace_once(corpus_dir / "subjects.yaml", "liable_as: 公务员", "liable_as: 市民们")
+    assert any("liable_as '市民们' is not a subject" in d for d in check_corpus(corpus_dir))
+
+
+def test_liability_articles_the_text_does_not_have_are_reported(corpus_dir):
+    replace_once(corpus_dir / "documents" / "zhejiang-2019.yaml", "liability_articles: [20, 21, 22]", "liability_articles: [20, 21, 99]")
+    assert any("liability_articles [20, 21, 99]" in d for d in check_corpus(corpus_dir))
+
+
 def test_glossary_term_not_in_the_texts():
     corpus = replace(BASE, glossary={**BASE.glossary, "反间谍超级大队": ["super squad"]})
     assert any("反间谍超级大队" in d and "none of the current documents" in d for d in check_glossary(corpus))

@@ -71,3 +71,33 @@ def test_a_yes_no_question_only_partly_covered_gets_no_verdict_meant_for_another
     (answer,) = converse(real_answerer, "浙江这个办法2019年施行以后有没有修改过")
     verdicts = [e.verdict for e in corpus.faq if e.verdict]
     assert not any(answer.answer.startswith(v) for v in verdicts)
+
+
+@pytest.mark.parametrize(
+    ("situation", "follow_up"),
+    [
+        ("我之前在网上接了个兼职，对方让我拍港口里的军舰照片，我已经发了十几张了，怎么办", "他们转给我的钱怎么办"),
+        ("有个自称咨询公司的人加我微信，我把我们厂里的一些内部资料发给他了，我该怎么办", "公司知道了会不会开除我"),
+        ("打鱼的时候网上挂了个东西 像个鱼雷一样 黄色的 上面有外国字", "能卖废品吗"),
+    ],
+)
+def test_a_question_about_the_situation_just_described_is_not_refused(real_answerer, situation, follow_up):
+    _, answer = converse(real_answerer, situation, follow_up)
+    assert answer.intent != "out_of_scope"
+
+
+def test_a_question_about_something_else_mid_conversation_is_still_refused(real_answerer):
+    _, answer = converse(real_answerer, "反间谍安全防范工作是谁领导的", "闯红灯罚多少")
+    assert answer.intent == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    ("messages", "penalty"),
+    [
+        (("出国研学的学生有什么要求", "学校不做会怎样"), ("zhejiang-2019", 20)),  # a school answers as a unit
+        (("国家安全机关要我们提供数据，必须给吗", "不给呢"), ("fanjiandiefa-2023", 59)),  # refusing data
+    ],
+)
+def test_what_follows_from_not_doing_it_is_answered_from_the_penalty_provisions(real_answerer, messages, penalty):
+    answer = converse(real_answerer, *messages)[-1]
+    assert penalty in articles(answer)

@@ -30,6 +30,7 @@ def understander(fake_engine):
         ("What counts as espionage?", "what"),
         ("Can I report anonymously?", "yesno"),
         ("我在军工厂上班", "none"),
+        ("我都退休好几年了", "none"),  # 好几年: no question of how many
     ],
 )
 def test_question_forms(text, form):
@@ -96,6 +97,7 @@ def conversation(understander, *turns):
         ("还有呢", "more"),
         ("为什么", "why"),
         ("必须吗", "confirm"),
+        ("不给呢", "consequence"),
         ("多久能办完", "context"),
         ("宣传日是哪天", ""),  # a question of its own
         ("公民要做什么", ""),  # who it is about anchors it
@@ -113,6 +115,34 @@ def test_another_subject_asks_the_last_question_about_them(understander):
     # the topic carries on: a consequence question after it is about students
     history += conversation(understander, "那学生呢", ("第十二条要求公民…", [("zhejiang-2019", 12)]))
     assert "学生" in understander.understand("罚多少钱", history).parts[0].query
+
+
+def test_a_consequence_question_naming_who_asks_what_the_penalty_provisions_say_of_them(understander):
+    history = conversation(understander, "出国研学的学生有什么要求", ("第十七条…", [("zhejiang-2019", 17)]))
+    part = understander.understand("学校不做会怎样", history).parts[0]
+    # a school answers for its duties as a 单位 (第二十条); the topic's words (出国, 学生) would pull elsewhere
+    assert part.follow_up == "consequence" and "单位" in part.query and "出国" not in part.query
+    # named by no one in the message: the topic says what was not done, the subject who is liable
+    history = conversation(understander, "我们公司要做哪些反间谍防范工作", ("第八条…", [("zhejiang-2019", 8)]))
+    part = understander.understand("不做的话呢", history).parts[0]
+    assert part.follow_up == "consequence" and "公司" in part.query and "单位违反" in part.query
+
+
+@pytest.mark.parametrize(
+    ("topic", "message", "tied"),
+    [
+        ("打鱼的时候网上挂了个东西 像个鱼雷一样 黄色的", "能卖废品吗", True),  # no subject of its own, after a situation
+        ("我儿子玩游戏时有个网友让他拍部队营区的照片，我刚发现聊天记录", "聊天记录要不要删", True),  # a word of the topic
+        ("我把厂里的内部资料发给了一个网友", "他们转给我的钱怎么办", True),  # points back
+        ("我把厂里的内部资料发给了一个网友", "公司知道了会不会开除我", True),  # the speaker, after saying what they did
+        ("反间谍安全防范工作是谁领导的", "闯红灯罚多少", False),
+        ("单位有哪些反间谍安全防范义务", "今天杭州会下雨吗", False),
+        ("打鱼的时候网上挂了个东西 像个鱼雷一样 黄色的", "高考几号", False),
+    ],
+)
+def test_what_leans_on_the_conversation(understander, topic, message, tied):
+    history = conversation(understander, topic, ("…", [("zhejiang-2019", 19)]))
+    assert understander.understand(message, history).parts[0].tied is tied
 
 
 def test_the_state_keeps_what_the_last_answer_showed_even_past_a_refusal(understander):
