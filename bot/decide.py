@@ -208,7 +208,7 @@ class Decider:
         # The classifier alone over-reads worry ("我怕被报复" may come from a witness): it must also speak of something
         # done. After a confession, only a question about punishment gets this reply again (u.self_involved); the
         # rest ("我家人会受牵连吗") is answered as a question.
-        if u.self_involved or (probs["self_involved"] >= t.self_involved and u.past and not u.state.self_involved):
+        if u.self_involved or (probs["self_involved"] >= t.self_involved and u.past and not u.state.self_involved and not u.retaliation):
             return Decision("self_involved", "report", part, confidence=max(probs["self_involved"], float(u.self_involved)), retrieval=retrieval)
         # not about themselves after all: a situation to act on is a report ("猎头要我们单位的内部组织架构")
         report = probs["report"] + probs["self_involved"]

@@ -119,10 +119,18 @@ class Segmenter:
             out.append(self.synonyms(tok))
         return out
 
-    def person_names(self, text: str) -> list[str]:
-        """People's names in a text, as jieba's part-of-speech tagger finds them (nr*: 王小明, 李雷, 老王)."""
+    def _tags(self, text: str, hmm: bool = True) -> list:
         self._ready()
         with self._lock:
             if self._tagger is None:
                 self._tagger = jieba.posseg.POSTokenizer(self._jieba)
-        return [w.word for w in self._tagger.cut(text) if w.flag.startswith("nr")]
+        return list(self._tagger.cut(text, HMM=hmm))
+
+    def person_names(self, text: str) -> list[str]:
+        """People's names in a text, as jieba's part-of-speech tagger finds them (nr*: 王小明, 李雷, 老王)."""
+        return [w.word for w in self._tags(text) if w.flag.startswith("nr")]
+
+    def names_a_thing(self, text: str) -> bool:
+        """Whether a text names something (a noun, a nominal verb such as 奖励, a foreign word), not only an action
+        and question words ("谁来认定", "怎么申请" leave out what they are about)."""
+        return any(w.flag[:1] == "n" or w.flag in ("vn", "an", "eng") for w in self._tags(text, hmm=False))

@@ -97,7 +97,7 @@ _DUTY_WORDS = frozenset({"义务", "责任", "职责", "要求", "注意", "负�
 _PAST = re.compile(r"了|过|\b(already|sent|gave|took|sold|told|shared|signed|posted|emailed|answered|installed|leaked|uploaded|photographed|passed|paid|did)\b")
 # fear of, or an account of, retaliation for reporting or helping: a question about protection, not a new report
 _RETALIATION = re.compile(
-    r"报复|穿小鞋|刁难|排挤|整我|(我|已经)[^，。？?！!]{0,6}(举报|报告|协助)(了|过)[^，。？?！!]{0,20}(陌生人|威胁|骂|跟踪|骚扰|转悠|盯|恐吓)"
+    r"报复|穿小鞋|刁难|排挤|整我|找我麻烦|找麻烦|(我|已经)[^，。？?！!]{0,6}(举报|报告|协助)(了|过)[^，。？?！!]{0,20}(陌生人|威胁|骂|跟踪|骚扰|转悠|盯|恐吓)"
     r"|retaliat|revenge|(after|since|because) i (reported|helped)"
 )
 # ...unless they say they have not done it ("I haven't sent anything yet", "我还没发")
@@ -306,9 +306,7 @@ class Understander:
             if self._greeting(norm):
                 continue
             for part in self._parts(text, state):
-                if part.follow_up in ("which_article", "simpler", "this_article", "more"):
-                    continue  # asks about what was shown: the topic stays
-                state = replace(state, topic=part.query, subject=part.subjects[0] if part.subjects else state.subject)
+                state = _carry(state, part)
         return state
 
     def subjects(self, text: str) -> tuple[str, ...]:
@@ -316,7 +314,13 @@ class Understander:
         inside another's name last ("什么样的单位算重点单位" is about 重点单位)."""
         if self._subject_pattern is None:
             return ()
-        words = [m.group(0) for m in self._subject_pattern.finditer(normalize(text))]
+        norm = normalize(text)
+        bounds, at = {0}, 0
+        for word in self.segmenter.words(norm):
+            at += len(word)
+            bounds.add(at)
+        # a whole word, not part of a longer term ("组织" in 间谍组织 is no 单位)
+        words = [m.group(0) for m in self._subject_pattern.finditer(norm) if m.group(0).isascii() or (m.start() in bounds and m.end() in bounds)]
         inside = [any(w != other and w in other for other in words) for w in words]
         found = [self._subject_of[w].name for _, w in sorted(zip(inside, words), key=lambda pair: pair[0])]
         return tuple(dict.fromkeys(found))
@@ -357,8 +361,7 @@ class Understander:
         for piece in split_questions(text):
             part = self._part(piece, state)
             parts.append(part)
-            if part.follow_up not in ("which_article", "simpler", "this_article", "more"):
-                state = replace(state, topic=part.query, subject=part.subjects[0] if part.subjects else state.subject)
+            state = _carry(state, part)
         return tuple(parts)
 
     def _part(self, text: str, state: DialogueState) -> Part:
@@ -409,6 +412,8 @@ class Understander:
         """What kind of follow-up a question is ('' for one that stands on its own)."""
         short = _is_short(norm)
         content = self._content_tokens(norm)
+        if _RETALIATION.search(norm):
+            return ""  # "他会不会找我麻烦": asks about protection, whatever came before
         if _THIS_ARTICLE.search(norm) and (short or _SIMPLER.search(norm) or "什么意思" in norm):
             return "this_article"
         if short and _WHICH_ARTICLE.search(norm) and not _LEGAL_BASIS.search(norm):
@@ -428,6 +433,8 @@ class Understander:
             return "confirm"
         if subjects and not _REFERS_BACK.search(norm):
             return ""  # "公民要做什么", "学校会教吗": who it is about anchors the question, whatever came before
+        if short and len(_CJK_CHAR.findall(norm)) <= 8 and not self.segmenter.names_a_thing(norm):
+            return "context"  # an action without what it is about ("谁来认定", "怎么申请"): the topic's
         if short and (not content or (len(content) == 1 and _LEADING.search(norm))):
             return "context"  # little of its own to go on ("多久能发下来", "那罚款呢"): read with the topic
         if _REFERS_BACK.search(norm) and len(_CJK_CHAR.findall(norm)) <= 30 and not content:
@@ -451,6 +458,8 @@ class Understander:
     def _resolve(self, text: str, norm: str, kind: str, subjects: tuple[str, ...], state: DialogueState) -> str:
         """The question in full, for search."""
         topic = state.topic
+        if _RETALIATION.search(norm) and "报复" not in norm:  # "他会不会找我麻烦": what protects them, however it is put
+            return f"{text} 怕被打击报复"
         if not kind and subjects and _DUTY.search(norm) and set(self._content_tokens(norm)) <= _DUTY_WORDS:
             word = next((w for w, s in self._subject_words if s.name == subjects[0] and w in norm), subjects[0])
             return f"{word}有哪些反间谍安全防范义务"
@@ -541,6 +550,14 @@ class Understander:
 # the words that join a fact to a value in a yes/no question ("11月1日是全民国家安全教育日吧", "is the hotline 12339")
 _PREMISE_GLUE = re.compile(r"是不是|是否|就是|不是|是|吧|吗|嘛|呢|对不对|对吧|对吗|没错|每年|的|号码|电话|那个|这个|\bthe\b|\bis\b|\bit\b|\bthat\b|\bright\b|\bnumber\b|[\W\d]")
 _DATE_OR_NUMBER = re.compile(r"\d{1,2}月\d{1,2}[日号]|[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}[日号]|\d{4}年\d{1,2}月\d{1,2}[日号]|\d{3,}")
+
+
+def _carry(state: DialogueState, part: Part) -> DialogueState:
+    """The state after a question: it becomes the topic, unless it asks about what was shown ("这条") or only adds
+    to the topic ("多久能发下来", read with it): topics glued onto topics would drift from what was asked."""
+    if part.follow_up in ("which_article", "simpler", "this_article", "more", "context"):
+        return state
+    return replace(state, topic=part.query, subject=part.subjects[0] if part.subjects else state.subject)
 
 
 def _confesses(norm: str) -> bool:

@@ -101,3 +101,8 @@ def test_a_question_about_something_else_mid_conversation_is_still_refused(real_
 def test_what_follows_from_not_doing_it_is_answered_from_the_penalty_provisions(real_answerer, messages, penalty):
     answer = converse(real_answerer, *messages)[-1]
     assert penalty in articles(answer)
+
+
+def test_a_fear_of_being_made_trouble_for_is_answered_with_protection_not_a_confession_reply(real_answerer):
+    answer = converse(real_answerer, "我不会用电脑，写信可以吗", "我自己去当面说呢", "我说了他会不会找我麻烦")[-1]
+    assert answer.source != "self_involved" and "保护" in answer.answer

@@ -235,6 +235,7 @@ def test_instructions_to_change_role_and_opinions_on_sensitive_subjects_are_flag
         ("单位领导知道我举报后给我穿小鞋", True),
         ("我上个月举报了一个人，最近有陌生人在我家楼下转悠", True),
         ("My boss is retaliating because I reported him", True),
+        ("我说了他会不会找我麻烦", True),
         ("有人威胁我不许说出去，还让我继续拍军港", False),  # a handler's threat: a report, not a reporter's worry
         ("有人让我拍军港的照片", False),
     ],
@@ -246,3 +247,29 @@ def test_a_reporters_fear_of_retaliation_is_told_apart_from_a_new_report(underst
 def test_a_subject_named_inside_anothers_name_comes_after_it(understander):
     assert understander.subjects("什么样的单位算反间谍安全防范重点单位")[0] == "重点单位"
     assert understander.subjects("单位和学生各有什么义务") == ("单位", "学生")
+
+
+def test_a_subject_word_inside_a_longer_term_names_no_one(understander):
+    assert understander.subjects("间谍组织代理人是什么") == ()  # 组织 in 间谍组织 is no 单位
+    assert understander.subjects("社会组织有什么义务") == ("单位",)
+
+
+@pytest.mark.parametrize(("message", "kind"), [("谁来认定", "context"), ("怎么申请", "context"), ("什么是间谍", "")])
+def test_an_action_without_what_it_is_about_is_read_with_the_topic(understander, message, kind):
+    history = conversation(understander, "那间谍组织代理人又是啥", ("实施细则第四条…", [("shishixize-2017", 4)]))
+    part = understander.understand(message, history).parts[0]
+    assert part.follow_up == kind and (not kind or "间谍组织代理人" in part.query)
+
+
+def test_a_follow_up_read_with_the_topic_does_not_become_the_topic(understander):
+    history = conversation(
+        understander, "举报奖励怎么领", ("…", [("jubao-jiangli-2022", 13)]), "多久能发下来", ("…", [("jubao-jiangli-2022", 15)])
+    )
+    assert understander.state(history).topic == "举报奖励怎么领"
+    assert understander.understand("具体多少", history).parts[0].query == "举报奖励怎么领 具体多少"
+
+
+def test_a_fear_of_retaliation_asks_what_protects_them_whatever_came_before(understander):
+    history = conversation(understander, "我自己去当面说呢", ("…", [("jubao-jiangli-2022", 4)]))
+    part = understander.understand("我说了他会不会找我麻烦", history).parts[0]
+    assert part.follow_up == "" and "报复" in part.query
