@@ -211,7 +211,7 @@ class Decider:
         if u.self_involved or (probs["self_involved"] >= t.self_involved and u.past and not u.state.self_involved and not u.retaliation):
             return Decision("self_involved", "report", part, confidence=max(probs["self_involved"], float(u.self_involved)), retrieval=retrieval)
         # not about themselves after all: a situation to act on is a report ("猎头要我们单位的内部组织架构")
-        report = probs["report"] + probs["self_involved"]
+        report = probs["report"] + (probs["self_involved"] if u.past else 0.0)  # a supposition ("要是我举报错了呢") reports nothing
         asks = not u.state.is_empty  # a message in a conversation, about what was said ("我怕他们报复我")
         settled = (asks and report < t.report_in_conversation) or u.retaliation  # a witness asking what protects them
         if (report >= t.report or top in ("report", "self_involved")) and not settled:

@@ -94,14 +94,18 @@ _TO_AUTHORITIES = re.compile(r"(给|向|交给|告诉|报告|提供给|交到)(�
 # "企业要做什么": who, and a bare "what must they do" — the domain's core question, asked in full for search
 _DUTY = re.compile(r"(要|该|得|需要|应该|应当|必须)?(做|干|负责|履行)(什么|啥|哪些)|义务|责任|职责|要求|注意什么|注意啥|duties|duty|obligations?|responsibilit|what (must|should|do) .* do")
 _DUTY_WORDS = frozenset({"义务", "责任", "职责", "要求", "注意", "负责", "履行", "做", "干", "承担"})
-_PAST = re.compile(r"了|过|\b(already|sent|gave|took|sold|told|shared|signed|posted|emailed|answered|installed|leaked|uploaded|photographed|passed|paid|did)\b")
+_PAST = re.compile(r"了|过(?![去来])|\b(already|sent|gave|took|sold|told|shared|signed|posted|emailed|answered|installed|leaked|uploaded|photographed|passed|paid|did)\b")
 # fear of, or an account of, retaliation for reporting or helping: a question about protection, not a new report
 _RETALIATION = re.compile(
     r"报复|穿小鞋|刁难|排挤|整我|找我麻烦|找麻烦|(我|已经)[^，。？?！!]{0,6}(举报|报告|协助)(了|过)[^，。？?！!]{0,20}(陌生人|威胁|骂|跟踪|骚扰|转悠|盯|恐吓)"
     r"|retaliat|revenge|(after|since|because) i (reported|helped)"
 )
 # ...unless they say they have not done it ("I haven't sent anything yet", "我还没发")
-_NOT_DONE = re.compile(r"还没|没有(发|给|拍|做|答应|收|签|寄|传)|尚未|\b(haven'?t|have not|hasn'?t|didn'?t|did not|not yet|never)\b")
+_NOT_DONE = re.compile(
+    r"还没|没有(发|给|拍|做|答应|收|签|寄|传)|尚未|\b(haven'?t|have not|hasn'?t|didn'?t|did not|not yet|never)\b"
+    # a supposition ("要是我举报错了呢") is not something done, unless it supposes it done already ("what if I'd already sent them")
+    r"|(要是|如果|假如|假设|万一|\bif\b)(?!.*(已经|早就|already))"
+)
 _FIRST_PERSON = re.compile(r"我|俺|\b(i|me|my|we|us|our)\b")
 # a question opening on a modal verb has left out what it is about ("能卖废品吗", "can i open it")
 _ELIDED_SUBJECT = re.compile(r"^(能不能|能|可以|可不可以|要不要|要|该不该|该|需不需要|需要|会不会|用不用|敢不敢|(can|could|should|may|must) (i|we)\b)")

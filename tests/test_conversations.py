@@ -106,3 +106,9 @@ def test_what_follows_from_not_doing_it_is_answered_from_the_penalty_provisions(
 def test_a_fear_of_being_made_trouble_for_is_answered_with_protection_not_a_confession_reply(real_answerer):
     answer = converse(real_answerer, "我不会用电脑，写信可以吗", "我自己去当面说呢", "我说了他会不会找我麻烦")[-1]
     assert answer.source != "self_involved" and "保护" in answer.answer
+
+
+def test_a_supposition_after_asking_about_reporting_is_answered_not_met_with_report_or_confession_replies(real_answerer):
+    answer = converse(real_answerer, "举报必须实名吧？我怕被报复", "那我要是举报错了呢，会被追责吗")[-1]
+    assert answer.intent == "question" and answer.source != "self_involved"
+    assert ("jubao-jiangli-2022", 21) in articles(answer)

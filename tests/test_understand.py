@@ -254,6 +254,20 @@ def test_a_subject_word_inside_a_longer_term_names_no_one(understander):
     assert understander.subjects("社会组织有什么义务") == ("单位",)
 
 
+@pytest.mark.parametrize(
+    ("message", "past"),
+    [
+        ("我已经把照片发给他了", True),
+        ("那我要是举报错了呢，会被追责吗", False),  # a supposition
+        ("what if I'd already sent them", True),  # supposes it done already
+        ("还希望我把以前的实验数据带过去，这样行吗", False),  # 过去 is a direction, not a past
+        ("I haven't sent anything yet", False),
+    ],
+)
+def test_what_counts_as_something_done(understander, message, past):
+    assert understander.understand(message).past is past
+
+
 @pytest.mark.parametrize(("message", "kind"), [("谁来认定", "context"), ("怎么申请", "context"), ("什么是间谍", "")])
 def test_an_action_without_what_it_is_about_is_read_with_the_topic(understander, message, kind):
     history = conversation(understander, "那间谍组织代理人又是啥", ("实施细则第四条…", [("shishixize-2017", 4)]))
