@@ -153,3 +153,12 @@ def test_a_phrasing_that_is_the_question_itself_wins_over_entries_written_for_it
     faq = [("m09-how-notified", 0.93), ("m09-key-units-which", 0.976)]
     entry, _, _ = answerer.decider.best_entry(part(form="what", subjects=("重点单位",)), retrieval(9, faq))
     assert entry.id == "m09-key-units-which"
+
+
+def test_an_entry_half_covering_a_question_that_names_what_no_text_does_is_only_the_nearest(answerer):
+    reward = [("n-reward-exists", 0.93)]
+    asked = part("举报拿到的奖金还要交个人所得税吗", form="yesno", focus=("举报", "奖励", "个人所得税"))
+    assert answerer.decider.best_entry(asked, retrieval(19, reward))[0] is None
+    assert answerer.decider.best_entry(asked, retrieval(19, reward), gate=False)[0].id == "n-reward-exists"  # for a partial answer
+    plain = part("举报拿到的奖金有多少", form="yesno", focus=("举报", "奖励"))
+    assert answerer.decider.best_entry(plain, retrieval(19, reward))[0].id == "n-reward-exists"
