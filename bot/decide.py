@@ -18,7 +18,7 @@ from .index import Index
 from .normalize import normalize
 from .retrieve import ArticleHit, FaqHit, Retrieval
 from .segment import Segmenter
-from .understand import ENGLISH_FUNCTION_WORDS, OPEN_FORMS, Part, Understanding, language
+from .understand import ENGLISH_FUNCTION_WORDS, OPEN_FORMS, Part, Understanding, language, question_form
 
 
 @dataclass(frozen=True)
@@ -170,6 +170,7 @@ class Decider:
     ):
         """`rarity(word)`: whether a word is specific rather than everyday (the segmenter's dictionary frequency)."""
         self.corpus, self.coverage, self.rarity = corpus, coverage, rarity
+        self.segmenter = coverage.segmenter
         self.t = thresholds or Thresholds()
         self.answerability = answerability or Answerability()
         self.subject_audience = {s.name: s.audience for s in corpus.subjects}
@@ -211,10 +212,14 @@ class Decider:
         if u.self_involved or (probs["self_involved"] >= t.self_involved and u.past and not u.state.self_involved and not u.retaliation):
             return Decision("self_involved", "report", part, confidence=max(probs["self_involved"], float(u.self_involved)), retrieval=retrieval)
         # not about themselves after all: a situation to act on is a report ("猎头要我们单位的内部组织架构")
-        report = probs["report"] + (probs["self_involved"] if u.past else 0.0)  # a supposition ("要是我举报错了呢") reports nothing
+        # the self-involvement vote adds to a report only for a message telling of an act, done or not ("I haven't
+        # sent anything yet": a supposition, "要是我举报错了呢", reports nothing), and wins alone only for what espionage
+        # is about (material, money, a foreign counterpart…: "出钱让我写单位内部情况" does, "公务员受了记过处分" does not)
+        report = probs["report"] + (probs["self_involved"] if u.past or u.denies else 0.0)
+        involved = u.involving
         asks = not u.state.is_empty  # a message in a conversation, about what was said ("我怕他们报复我")
         settled = (asks and report < t.report_in_conversation) or u.retaliation  # a witness asking what protects them
-        if (report >= t.report or top in ("report", "self_involved")) and not settled:
+        if (report >= t.report or top == "report" or (top == "self_involved" and involved)) and not settled:
             entry, sim, _ = self.best_entry(part, retrieval)
             close = entry if entry is not None and sim >= t.report_faq else None
             return Decision("report", "report", part, faq=close, confidence=report, retrieval=retrieval)
@@ -240,8 +245,24 @@ class Decider:
         return bool(english) and not any(w in self.coverage.english_words for w in english)
 
     def _names_what_no_text_does(self, part: Part) -> bool:
-        """The question names something specific (not an everyday word) that no text of the corpus uses."""
-        return any(len(tok) >= 2 and not tok.isascii() and not self.coverage.known(tok) and self.rarity(tok) for tok in part.focus)
+        """The question names something specific that no text of the corpus uses: not an everyday word, not a place
+        or an organisation or a subject (where or who), not a question word (哪几种), not a compound of words the texts use (政府部门)."""
+        candidates = [
+            tok for tok in part.focus
+            if len(tok) >= 2 and not tok.isascii() and not self.coverage.known(tok) and self.rarity(tok) and question_form(tok) == "none"
+        ]
+        if not candidates:
+            return False
+        names = self.segmenter.proper_nouns(part.text) | {w for words in self.subject_words.values() for w in words}
+        return any(tok not in names and not self._compound_of_known(tok) for tok in candidates)
+
+    def _compound_of_known(self, word: str) -> bool:
+        covered = set()
+        for sub in self.segmenter.parts_of(word):
+            if self.coverage.known(sub):
+                start = word.find(sub)
+                covered |= set(range(start, start + len(sub)))
+        return len(word) - len(covered) <= 1  # an affix may be left over (省政府)
 
     def _has_content(self, part: Part) -> bool:
         return any(self.coverage.known(t) and self.coverage.weight(t) > 2.0 for t in part.focus)
@@ -255,6 +276,10 @@ class Decider:
         t = self.t
         p_domain = max(in_domain(probs), 1.0 - probs.get("out_of_scope", 0.0)) if conversing else in_domain(probs)
         entry, sim, cov = self.best_entry(part, retrieval, exclude, p_question=p_domain)
+        # "举报拿到的奖金还要交个人所得税吗": close to 举报奖励 and half covered, but what makes it specific (个人所得税)
+        # no text ever says: the entry is the nearest, not the answer
+        if entry is not None and sim < t.faq_very_close and cov is not None and cov < t.covered and self._names_what_no_text_does(part):
+            entry = None
         if entry is not None:
             # the verdict answers the entry's own question: only said when the question is surely that one (a yes/no
             # question it covers well), not for "有没有修改过" matched to "是不是全省都适用"
@@ -301,10 +326,6 @@ class Decider:
             )
             if gate and not answers:
                 continue
-            # "举报拿到的奖金还要交个人所得税吗": close to 举报奖励 and half covered, but what makes it specific (个人所得税)
-            # no text ever says: the entry is the nearest, not the answer
-            if gate and not very_close and cov is not None and cov < t.covered and self._names_what_no_text_does(part):
-                continue
             key = (
                 hit.similarity >= t.faq_same_question,  # a phrasing that is the question itself, as typed
                 part.form in entry.forms, self._about_subject(entry, part), any((c.doc_id, c.article) == top for c in entry.citations), -rank,
@@ -345,8 +366,6 @@ class Decider:
 
     def _asked_as_yesno(self, retrieval: Retrieval, entry: FaqEntry) -> bool:
         """The phrasing the question matched is itself a yes/no question: the verdict answers the same thing."""
-        from .understand import question_form
-
         hit = next((h for h in retrieval.faq if h.entry_id == entry.id), None)
         return hit is not None and question_form(hit.question) == "yesno"
 

@@ -130,6 +130,15 @@ class Segmenter:
         """People's names in a text, as jieba's part-of-speech tagger finds them (nr*: 王小明, 李雷, 老王)."""
         return [w.word for w in self._tags(text) if w.flag.startswith("nr")]
 
+    def proper_nouns(self, text: str) -> set[str]:
+        """Names of places, organisations and people in a text (宁波, 团市委): where or who, not what is asked."""
+        return {w.word for w in self._tags(text, hmm=False) if w.flag in ("ns", "nt", "nz", "nr", "nrt", "nrfg")}
+
+    def parts_of(self, word: str) -> list[str]:
+        """The shorter dictionary words inside a word (政府部门: 政府, 部门)."""
+        self._ready()
+        return [w for w in self._jieba.lcut_for_search(word) if len(w) > 1 and w != word]
+
     def names_a_thing(self, text: str) -> bool:
         """Whether a text names something (a noun, a nominal verb such as 奖励, a foreign word), not only an action
         and question words ("谁来认定", "怎么申请" leave out what they are about)."""

@@ -101,11 +101,9 @@ _RETALIATION = re.compile(
     r"|retaliat|revenge|(after|since|because) i (reported|helped)"
 )
 # ...unless they say they have not done it ("I haven't sent anything yet", "我还没发")
-_NOT_DONE = re.compile(
-    r"还没|没有(发|给|拍|做|答应|收|签|寄|传)|尚未|\b(haven'?t|have not|hasn'?t|didn'?t|did not|not yet|never)\b"
-    # a supposition ("要是我举报错了呢") is not something done, unless it supposes it done already ("what if I'd already sent them")
-    r"|(要是|如果|假如|假设|万一|\bif\b)(?!.*(已经|早就|already))"
-)
+_NOT_DONE = re.compile(r"还没|没有(发|给|拍|做|答应|收|签|寄|传)|尚未|\b(haven'?t|have not|hasn'?t|didn'?t|did not|not yet|never)\b")
+# a supposition ("要是我举报错了呢") is not something done, unless it supposes it done already ("what if I'd already sent them")
+_SUPPOSITION = re.compile(r"(要是|如果|假如|假设|万一|\bif\b)(?!.*(已经|早就|already))")
 _FIRST_PERSON = re.compile(r"我|俺|\b(i|me|my|we|us|our)\b")
 # a question opening on a modal verb has left out what it is about ("能卖废品吗", "can i open it")
 _ELIDED_SUBJECT = re.compile(r"^(能不能|能|可以|可不可以|要不要|要|该不该|该|需不需要|需要|会不会|用不用|敢不敢|(can|could|should|may|must) (i|we)\b)")
@@ -229,6 +227,8 @@ class Understanding:
     self_involved: bool = False  # says they themselves did something (or said so earlier and now asks what follows)
     confesses: bool = False  # says in this message what they themselves did ("我已经把照片发给他了")
     past: bool = False  # speaks of something done (了/过, a past tense): with the classifier, a sign of self-involvement
+    denies: bool = False  # says it has not been done (yet) ("I haven't sent anything yet"): still tells of the situation
+    involving: bool = False  # names what espionage is about: material, money, a foreign counterpart, a military site
     report_now: bool = False  # says they want to report now
     retaliation: bool = False  # fears or tells of retaliation for reporting ("怕他们报复我"): asks about protection
     injection: bool = False  # tries to change the bot's instructions or role
@@ -284,7 +284,9 @@ class Understander:
             greeting=greeting,
             self_involved=self_involved,
             confesses=confesses,
-            past=bool(_PAST.search(norm)) and not _NOT_DONE.search(norm),
+            past=bool(_PAST.search(norm)) and not _NOT_DONE.search(norm) and not _SUPPOSITION.search(norm),
+            denies=bool(_NOT_DONE.search(norm)),
+            involving=bool(_INVOLVING.search(norm)),
             report_now=bool(_REPORT_NOW.search(norm)),
             retaliation=bool(_RETALIATION.search(norm)),
             injection=bool(_INJECTION.search(norm)),

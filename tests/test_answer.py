@@ -156,9 +156,12 @@ def test_a_phrasing_that_is_the_question_itself_wins_over_entries_written_for_it
 
 
 def test_an_entry_half_covering_a_question_that_names_what_no_text_does_is_only_the_nearest(answerer):
-    reward = [("n-reward-exists", 0.93)]
+    reward, probs = [("n-reward-exists", 0.93)], {"question": 1.0, "out_of_scope": 0.0}
     asked = part("举报拿到的奖金还要交个人所得税吗", form="yesno", focus=("举报", "奖励", "个人所得税"))
-    assert answerer.decider.best_entry(asked, retrieval(19, reward))[0] is None
-    assert answerer.decider.best_entry(asked, retrieval(19, reward), gate=False)[0].id == "n-reward-exists"  # for a partial answer
+    decision = answerer.decider._question(asked, retrieval(19, reward), probs)
+    assert decision.outcome == "partial" and decision.faq.id == "n-reward-exists"  # the nearest, with the caveat
     plain = part("举报拿到的奖金有多少", form="yesno", focus=("举报", "奖励"))
-    assert answerer.decider.best_entry(plain, retrieval(19, reward))[0].id == "n-reward-exists"
+    assert answerer.decider._question(plain, retrieval(19, reward), probs).outcome == "answer"
+    # a place or a compound of the texts' words is no such thing ("在宁波的外资企业", "政府部门")
+    local = part("在宁波的政府部门要举报奖励吗", form="yesno", focus=("宁波", "政府部门", "举报", "奖励"))
+    assert not answerer.decider._names_what_no_text_does(local)
