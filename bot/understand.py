@@ -560,8 +560,8 @@ _DATE_OR_NUMBER = re.compile(r"\d{1,2}月\d{1,2}[日号]|[一二三四五六七�
 
 def _carry(state: DialogueState, part: Part) -> DialogueState:
     """The state after a question: it becomes the topic, unless it asks about what was shown ("这条") or only adds
-    to the topic ("多久能发下来", read with it): topics glued onto topics would drift from what was asked."""
-    if part.follow_up in ("which_article", "simpler", "this_article", "more", "context"):
+    to the topic ("多久能发下来", "罚多少", "为什么", read with it): topics glued onto topics drift from what was asked."""
+    if part.follow_up in ("which_article", "simpler", "this_article", "more", "context", "consequence", "why", "confirm"):
         return state
     return replace(state, topic=part.query, subject=part.subjects[0] if part.subjects else state.subject)
 

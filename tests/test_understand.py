@@ -280,6 +280,8 @@ def test_a_follow_up_read_with_the_topic_does_not_become_the_topic(understander)
         understander, "举报奖励怎么领", ("…", [("jubao-jiangli-2022", 13)]), "多久能发下来", ("…", [("jubao-jiangli-2022", 15)])
     )
     assert understander.state(history).topic == "举报奖励怎么领"
+    history += conversation(understander, "罚多少", ("…", [("zhejiang-2019", 21)]))  # nor does a consequence question
+    assert understander.state(history).topic == "举报奖励怎么领"
     assert understander.understand("具体多少", history).parts[0].query == "举报奖励怎么领 具体多少"
 
 
