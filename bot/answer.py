@@ -8,6 +8,8 @@ citations the page sends back with that answer, without searching again.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .compose import Answer, CitationView, Composer, Reply
 from .corpus import Citation
 from .decide import Decider, Decision
@@ -67,6 +69,8 @@ class Answerer:
             part = self.engine.understander.in_context(part, u.state)
             retrieval = self.engine.retrieve(part.query)
             d = self.decider.decide(u, part, retrieval, self.engine.probabilities(retrieval))
+            if d.outcome in ("answer", "articles"):  # what it matched leans on the topic's words: the nearest, no more
+                d = replace(d, outcome="partial", articles=d.articles[:1])
         if part.follow_up == "why" and d.outcome in ("answer", "articles", "partial") and not (d.faq and "why" in d.faq.forms):
             return c.why_reply(d, shown)
         return self._compose(c, d, u)

@@ -140,6 +140,6 @@ class Segmenter:
         return [w for w in self._jieba.lcut_for_search(word) if len(w) > 1 and w != word]
 
     def names_a_thing(self, text: str) -> bool:
-        """Whether a text names something (a noun, a nominal verb such as 奖励, a foreign word), not only an action
+        """Whether a text names something (a noun, a nominal verb such as 奖励, a foreign word, a number such as 12339), not only an action
         and question words ("谁来认定", "怎么申请" leave out what they are about)."""
-        return any(w.flag[:1] == "n" or w.flag in ("vn", "an", "eng") for w in self._tags(text, hmm=False))
+        return any(w.flag[:1] == "n" or w.flag in ("vn", "an", "eng") or w.word.isdigit() for w in self._tags(text, hmm=False))

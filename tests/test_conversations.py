@@ -84,6 +84,7 @@ def test_a_yes_no_question_only_partly_covered_gets_no_verdict_meant_for_another
 def test_a_question_about_the_situation_just_described_is_not_refused(real_answerer, situation, follow_up):
     _, answer = converse(real_answerer, situation, follow_up)
     assert answer.intent != "out_of_scope"
+    assert answer.coverage == "partial"  # what it matched leans on the situation's words: the nearest, not an answer
 
 
 def test_a_question_about_something_else_mid_conversation_is_still_refused(real_answerer):

@@ -268,7 +268,7 @@ def test_what_counts_as_something_done(understander, message, past):
     assert understander.understand(message).past is past
 
 
-@pytest.mark.parametrize(("message", "kind"), [("谁来认定", "context"), ("怎么申请", "context"), ("什么是间谍", "")])
+@pytest.mark.parametrize(("message", "kind"), [("谁来认定", "context"), ("怎么申请", "context"), ("什么是间谍", ""), ("打12339要钱吗", "")])
 def test_an_action_without_what_it_is_about_is_read_with_the_topic(understander, message, kind):
     history = conversation(understander, "那间谍组织代理人又是啥", ("实施细则第四条…", [("shishixize-2017", 4)]))
     part = understander.understand(message, history).parts[0]
