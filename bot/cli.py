@@ -166,7 +166,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    """Metrics on question sets; writes the table to docs/benchmarks.md."""
+    """Metrics on question sets; a run on every set writes the table to docs/benchmarks.md."""
     from .answer import Answerer
     from .evaluate import SETS, evaluate, load_set, report_markdown, write_section
 
@@ -187,7 +187,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(results, ensure_ascii=False, indent=2))
     else:
         print(report_markdown({k: v for k, v in results.items()}, engine.index.manifest["encoder"]))
-    if not args.no_write:
+    if not args.no_write and not args.set:  # the recorded table covers every set: a run on a few would replace it
         write_section(PROJECT_DIR / "docs" / "benchmarks.md", "eval", report_markdown(results, engine.index.manifest["encoder"]))
     return 0
 
@@ -226,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", help="a set in eval/ (questions, conversations or hard out-of-scope); repeatable (default: every set in eval/)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--show-misses", action="store_true", help="include the questions answered wrongly (with --json)")
-    p.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    p.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md (a run with --set never does)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("check-corpus", help="validate corpus/ (non-zero exit with file:line on each defect)", formatter_class=raw,
