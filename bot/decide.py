@@ -216,10 +216,9 @@ class Decider:
         # sent anything yet": a supposition, "要是我举报错了呢", reports nothing), and wins alone only for what espionage
         # is about (material, money, a foreign counterpart…: "出钱让我写单位内部情况" does, "公务员受了记过处分" does not)
         report = probs["report"] + (probs["self_involved"] if u.past or u.denies else 0.0)
-        involved = u.involving
         asks = not u.state.is_empty  # a message in a conversation, about what was said ("我怕他们报复我")
         settled = (asks and report < t.report_in_conversation) or u.retaliation  # a witness asking what protects them
-        if (report >= t.report or top == "report" or (top == "self_involved" and involved)) and not settled:
+        if (report >= t.report or top == "report" or (top == "self_involved" and u.involving)) and not settled:
             entry, sim, _ = self.best_entry(part, retrieval)
             close = entry if entry is not None and sim >= t.report_faq else None
             return Decision("report", "report", part, faq=close, confidence=report, retrieval=retrieval)
