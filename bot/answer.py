@@ -29,7 +29,7 @@ class Answerer:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.corpus = engine.corpus
-        self.decider = Decider(engine.corpus, engine.coverage, engine.thresholds, rarity=engine.segmenter.is_specific)
+        self.decider = Decider(engine.corpus, engine.coverage, engine.thresholds)
         self.composer = Composer(engine.corpus)
 
     def answer(self, message: str, history: list[Turn] | None = None, lang: str | None = None) -> Answer:

@@ -351,10 +351,11 @@ def check_subjects(corpus: Corpus) -> list[str]:
     """subjects.yaml: audience tags known, liable_as a subject, no word under two subjects."""
     path = corpus.root / "subjects.yaml"
     out, owner = [], {}
+    names = {s.name for s in corpus.subjects}
     for subject in corpus.subjects:
         if subject.audience and subject.audience not in AUDIENCES:
             out.append(f"{path}:{key_line(path, subject.name) or 1}: subject {subject.name}: unknown audience {subject.audience!r}")
-        if subject.liable_as and subject.liable_as not in {s.name for s in corpus.subjects}:
+        if subject.liable_as and subject.liable_as not in names:
             out.append(f"{path}:{key_line(path, subject.name) or 1}: subject {subject.name}: liable_as {subject.liable_as!r} is not a subject")
         for word in subject.words:
             key = normalize(word)

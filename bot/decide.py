@@ -164,17 +164,14 @@ class Coverage:
 class Decider:
     """Turns an understood question and what it retrieved into a Decision."""
 
-    def __init__(
-        self, corpus: Corpus, coverage: Coverage, thresholds: Thresholds | None = None, answerability: Answerability | None = None,
-        rarity=lambda word: True,
-    ):
-        """`rarity(word)`: whether a word is specific rather than everyday (the segmenter's dictionary frequency)."""
-        self.corpus, self.coverage, self.rarity = corpus, coverage, rarity
-        self.segmenter = coverage.segmenter
+    def __init__(self, corpus: Corpus, coverage: Coverage, thresholds: Thresholds | None = None, answerability: Answerability | None = None):
+        self.corpus, self.coverage = corpus, coverage
+        self.segmenter = coverage.segmenter  # is_specific: a word is specific rather than everyday (dictionary frequency)
         self.t = thresholds or Thresholds()
         self.answerability = answerability or Answerability()
         self.subject_audience = {s.name: s.audience for s in corpus.subjects}
         self.subject_words = {s.name: [normalize(w) for w in s.words] for s in corpus.subjects}
+        self._any_subject_word = frozenset(w for words in self.subject_words.values() for w in words)
 
     def decide(self, u: Understanding, part: Part, retrieval: Retrieval, probs: dict[str, float]) -> Decision:
         """Intent first (sensitive, self-involved, report, premise, greeting, out of scope), then coverage."""
@@ -235,10 +232,9 @@ class Decider:
         a follow-up on the topic, however the topic's words pulled the search."""
         if part.follow_up not in ("context", "confirm", "consequence") or part.tied:
             return False
-        subject_words = {w for words in self.subject_words.values() for w in words}
-        own = [t for t in part.focus if t not in subject_words and (not t.isascii() or t.isdigit())]
+        own = [t for t in part.focus if t not in self._any_subject_word and (not t.isascii() or t.isdigit())]
         if own:  # an everyday word the corpus lacks ("继续", "不敢") says nothing; a specific one ("闯红灯") does
-            return not any(self.coverage.known(t) for t in own) and any(self.rarity(t) for t in own)
+            return not any(self.coverage.known(t) for t in own) and any(self.segmenter.is_specific(t) for t in own)
         # an adverb ("concretely", "exactly") says how, not what about
         english = [w for w in re.findall(r"[a-z]{4,}", normalize(part.text)) if w not in ENGLISH_FUNCTION_WORDS and not w.endswith("ly")]
         return bool(english) and not any(w in self.coverage.english_words for w in english)
@@ -248,11 +244,11 @@ class Decider:
         or an organisation or a subject (where or who), not a question word (哪几种), not a compound of words the texts use (政府部门)."""
         candidates = [
             tok for tok in part.focus
-            if len(tok) >= 2 and not tok.isascii() and not self.coverage.known(tok) and self.rarity(tok) and question_form(tok) == "none"
+            if len(tok) >= 2 and not tok.isascii() and not self.coverage.known(tok) and self.segmenter.is_specific(tok) and question_form(tok) == "none"
         ]
         if not candidates:
             return False
-        names = self.segmenter.proper_nouns(part.text) | {w for words in self.subject_words.values() for w in words}
+        names = self.segmenter.proper_nouns(part.text) | self._any_subject_word
         return any(tok not in names and not self._compound_of_known(tok) for tok in candidates)
 
     def _compound_of_known(self, word: str) -> bool:

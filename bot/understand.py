@@ -274,6 +274,7 @@ class Understander:
         greeting = self._greeting(norm)
         parts = self._parts(text, state) if not greeting else ()
         confesses = _confesses(norm)
+        denies = bool(_NOT_DONE.search(norm))
         # after saying they did something, a question about punishment ("我会坐牢吗") is about them
         self_involved = confesses or (state.self_involved and bool(_CONSEQUENCE.search(norm)))
         return Understanding(
@@ -284,8 +285,8 @@ class Understander:
             greeting=greeting,
             self_involved=self_involved,
             confesses=confesses,
-            past=bool(_PAST.search(norm)) and not _NOT_DONE.search(norm) and not _SUPPOSITION.search(norm),
-            denies=bool(_NOT_DONE.search(norm)),
+            past=bool(_PAST.search(norm)) and not denies and not _SUPPOSITION.search(norm),
+            denies=denies,
             involving=bool(_INVOLVING.search(norm)),
             report_now=bool(_REPORT_NOW.search(norm)),
             retaliation=bool(_RETALIATION.search(norm)),
@@ -321,12 +322,15 @@ class Understander:
         if self._subject_pattern is None:
             return ()
         norm = normalize(text)
+        matches = list(self._subject_pattern.finditer(norm))
+        if not matches:
+            return ()
         bounds, at = {0}, 0
         for word in self.segmenter.words(norm):
             at += len(word)
             bounds.add(at)
         # a whole word, not part of a longer term ("组织" in 间谍组织 is no 单位)
-        words = [m.group(0) for m in self._subject_pattern.finditer(norm) if m.group(0).isascii() or (m.start() in bounds and m.end() in bounds)]
+        words = [m.group(0) for m in matches if m.group(0).isascii() or (m.start() in bounds and m.end() in bounds)]
         inside = [any(w != other and w in other for other in words) for w in words]
         found = [self._subject_of[w].name for _, w in sorted(zip(inside, words), key=lambda pair: pair[0])]
         return tuple(dict.fromkeys(found))
