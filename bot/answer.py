@@ -54,7 +54,7 @@ class Answerer:
         shown = u.state.shown
         if part.follow_up in _SHOWN_FOLLOW_UPS and (shown or self.corpus.entry_in(u.state.answers)):
             return self._about_shown(c, part, shown, u.state.answers)
-        retrieval = self.engine.retrieve(part.query, liability=part.follow_up == "consequence")
+        retrieval = self.engine.retrieve(part.query, within=self.corpus.scope(part.document, liability=part.follow_up == "consequence"))
         probs = self.engine.probabilities(retrieval)
         if part.follow_up in _SHOWN_FOLLOW_UPS:  # a client that does not send what it showed: what the topic's answer shows
             topic = self.decider.decide(u, part, retrieval, probs)

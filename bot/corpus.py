@@ -73,6 +73,10 @@ _OLD_LAW_REF = re.compile(rf"《(?:中华人民共和国)?反间谍法》第({NU
 # ---------------------------------------------------------------- records
 
 
+# part of the corpus to search: article keys ("doc/number") and FAQ entry ids
+Scope = tuple[frozenset[str], frozenset[str]]
+
+
 @dataclass(frozen=True)
 class Source:
     """Where a record was read from, for error messages."""
@@ -489,12 +493,25 @@ class Corpus:
         return {e.id: e for e in self.faq}
 
     @cached_property
-    def liability(self) -> tuple[frozenset[str], frozenset[str]]:
+    def liability(self) -> Scope:
         """What answers "what happens if not" ("罚多少", "不做会怎样"): the current documents' liability articles (as
         "doc/number" keys), and the FAQ entries on 法律责任 or citing one of them."""
         keys = frozenset(f"{d.doc_id}/{n}" for d in self.documents.values() if d.is_current for n in d.liability)
         entries = frozenset(e.id for e in self.faq if e.topic == LIABILITY or any(f"{c.doc_id}/{c.article}" in keys for c in e.citations))
         return keys, entries
+
+    def of_document(self, doc_id: str) -> Scope:
+        """What a question about one text is answered from ("浙江办法里对奖励怎么说的"): its articles, and the FAQ
+        entries citing one of them."""
+        keys = frozenset(f"{doc_id}/{a.number}" for a in self.documents[doc_id].articles) if doc_id in self.documents else frozenset()
+        return keys, frozenset(e.id for e in self.faq if any(c.doc_id == doc_id for c in e.citations))
+
+    def scope(self, document: str | None = None, liability: bool = False) -> Scope | None:
+        """What to search among: the liability provisions, one text's, both, or everything (None)."""
+        scopes = ([self.liability] if liability else []) + ([self.of_document(document)] if document else [])
+        if not scopes:
+            return None
+        return frozenset.intersection(*(k for k, _ in scopes)), frozenset.intersection(*(e for _, e in scopes))
 
     def entry_in(self, answers: tuple[str, ...]) -> FaqEntry | None:
         """The FAQ entry whose answer the most recent of these answer texts gave (the page sends the texts back)."""

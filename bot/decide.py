@@ -319,7 +319,7 @@ class Decider:
             answers = self._gives_number(part, entry.answer) and (
                 very_close or self.answerability.probability(hit.similarity, cov, p_question) >= self.answerability.threshold
             )
-            if gate and not answers:
+            if gate and (not answers or self._for_another_subject(entry, part)):
                 continue
             key = (
                 hit.similarity >= t.faq_same_question,  # a phrasing that is the question itself, as typed
@@ -358,6 +358,11 @@ class Decider:
             return 2
         text = self.coverage.entry_text.get(entry.id, "")
         return int(any(w in text for w in self.subject_words.get(subject, ())))
+
+    def _for_another_subject(self, entry: FaqEntry, part: Part) -> bool:
+        """The entry is written about another subject than the one asked about, and never names it: what a 重点单位
+        must do does not answer "企业要每年培训几次"."""
+        return bool(part.subjects) and entry.topic in self.subject_words and entry.topic != part.subjects[0] and not self._about_subject(entry, part)
 
     def _asked_as_yesno(self, retrieval: Retrieval, entry: FaqEntry) -> bool:
         """The phrasing the question matched is itself a yes/no question: the verdict answers the same thing."""

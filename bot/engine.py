@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .corpus import Corpus, load_corpus
+from .corpus import Corpus, Scope, load_corpus
 from .decide import Coverage, Thresholds
 from .encoders import Encoder, EncoderWorker
 from .index import Index, IndexError_, build_index, save_atomically
@@ -81,9 +81,9 @@ class Engine:
         coverage = Coverage(corpus, index, segmenter)
         return cls(corpus, segmenter, worker, index, retriever, classifier, Thresholds(), understander, coverage)
 
-    def retrieve(self, text: str, mode: str = "hybrid+faq", liability: bool = False) -> Retrieval:
-        """Search for a question (with `liability`: among what follows from breaking the rules)."""
-        return self.retriever.search(text, mode=mode, liability=liability)
+    def retrieve(self, text: str, mode: str = "hybrid+faq", within: Scope | None = None) -> Retrieval:
+        """Search for a question (`within` a part of the corpus: Corpus.scope)."""
+        return self.retriever.search(text, mode=mode, within=within)
 
     def probabilities(self, retrieval: Retrieval) -> dict[str, float]:
         """The intent classifier's probabilities for the question behind a retrieval (every label present)."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .corpus import Corpus
+from .corpus import Corpus, Scope
 from .encoders import EncoderWorker
 from .fusion import fuse
 from .index import Index
@@ -141,9 +141,9 @@ class Retriever:
                 lift[key] = lift.get(key, 0.0) + strength / (1 + 0.5 * pos)
         return lift
 
-    def search(self, query: str, mode: str = "hybrid+faq", k: int = 10, vector: np.ndarray | None = None, liability: bool = False) -> Retrieval:
-        """Rank articles and FAQ entries for a question; with `liability`, only what says what follows from breaking
-        the rules (a consequence follow-up: "罚多少" after a question on a duty)."""
+    def search(self, query: str, mode: str = "hybrid+faq", k: int = 10, vector: np.ndarray | None = None, within: Scope | None = None) -> Retrieval:
+        """Rank articles and FAQ entries for a question; `within` a part of the corpus (Corpus.scope: what follows from
+        breaking the rules, for "罚多少" after a question on a duty; one text, for a question naming it)."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; one of {MODES}")
         w = self.weights
@@ -171,8 +171,8 @@ class Retriever:
             weights["bm25"] = 0.0
         articles = dict(fuse({"bm25": law_bm25, "dense": law_dense}, weights))
         faq_ranked = fuse({"bm25": faq_bm25, "dense": faq_dense}, {"bm25": w.bm25, "dense": w.dense})
-        if liability:
-            keys, entries = self.corpus.liability
+        if within is not None:
+            keys, entries = within
             articles = {key: s for key, s in articles.items() if key in keys}
             faq_ranked = [(eid, s) for eid, s in faq_ranked if eid in entries]
 

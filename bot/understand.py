@@ -74,6 +74,7 @@ _CONSEQUENCE = re.compile(
 _CONFIRM = re.compile(r"^(那)?(必须|一定|强制|非得|可以不|能不|是不是必须|是强制|硬性|一定要|必须要|非要)|^(is it|must|mandatory|compulsory|required)")
 _LEADING = re.compile(r"^(那|那么|还有|另外|如果|要是|假如|然后|and|so|then|but|what about|how about)\b|^(那|那么|还有|另外|如果|要是|假如|然后)")
 _REFERS_BACK = re.compile(r"这种|这类|这样的|那种|这个情况|这事|这件事|他们|她们|它们|^他|^她|^它|刚才|上面|前面说|你说的|\b(they|them|it|this|that|those|these|him|her|he|she)\b")
+_PRONOUN = re.compile(r"他们|她们|它们|\b(?:they|them)\b")  # who a topic without a subject word was about ("它们要每年培训几次")
 _ANAPHORA = re.compile(r"^(那|那么|还有|另外|如果|要是|假如|然后|and |so |then |but )|(呢|的话)[？?。!！]*$|这个|那个|上面|刚才|前面|它|他们|她们|这样|那样|\b(it|that|this|they|those)\b")
 # someone who says they themselves did something that may have harmed national security: an act, and what it involved
 _SELF_DID = re.compile(
@@ -132,11 +133,14 @@ _DOC_NAMES = (  # how people name each document; the primary document is the def
     ("fanjiandiefa-2023", ("反间谍法", "counter-espionage law", "counterespionage law", "anti-espionage law")),
 )
 _PRIMARY_NAMED = re.compile(r"办法|浙江|the measures|zhejiang")
+# the measures named in a Chinese question (English questions name them in too many ways to strip safely)
+_PRIMARY_BY_NAME = re.compile(r"浙江省?(的|这个|这部)?(反间谍安全防范)?办法|(这个|本)办法|反间谍安全防范办法")
 _ALL_DOC_NAMES = sorted(
     {n for _, names in _DOC_NAMES for n in names}
     | {"浙江省反间谍安全防范办法", "反间谍安全防范办法", "浙江省反间谍防范办法", "浙江的办法", "浙江办法", "浙江这个办法", "本办法", "《", "》", "浙江省", "浙江"},
     key=len, reverse=True,
 )
+_DOC_NAME = re.compile("|".join(map(re.escape, _ALL_DOC_NAMES + ["这个办法", "办法", "the measures", "measures"])), re.I)
 _DOC_REFERENCE = re.compile(
     r"办法|这个规定|这部规定|这部法|这个法|这个文件|规章|它|本法|这个|那个|the zhejiang|zhejiang|counter-?espionage|anti-?espionage|security"
     r"|measures?|rules?|regulations?|this law|the law|they|them|it\b|these|the\b|of\b|and\b|do\b|does\b|did\b|have\b|has\b"
@@ -212,6 +216,7 @@ class Part:
     lookup: ArticleRef | None = None
     doc_fact: tuple[str, tuple[str, ...]] | None = None  # (doc_id, facts asked: issuer order_no count status effective)
     premise: tuple[Fact, str] | None = None  # a fact named with a value: (the fact, the value written)
+    document: str | None = None  # the one text the question names ("浙江办法里…", "反间谍法对…"): it is asked about that text
     tied: bool = False  # leans on the conversation: points back, shares a word with the topic, or has no subject of its own after a situation
 
 
@@ -340,7 +345,9 @@ class Understander:
         (single characters are too ambiguous to judge coverage by)."""
         if self.glossary is not None and _LATIN_LETTER.search(text):
             text = self.glossary.expand(text)  # an English question is judged by the Chinese terms of its phrases
-        return tuple(dict.fromkeys(t for t in self.segmenter.tokens(text, guess_words=False) if len(t) > 1))
+        words = lambda t: tuple(dict.fromkeys(w for w in self.segmenter.tokens(t, guess_words=False) if len(w) > 1))
+        # which document is asked about is not what is asked ("浙江办法里对奖励怎么说的" is about 奖励)
+        return words(_DOC_NAME.sub(" ", text)) or words(text)
 
     # ------------------------------------------------------------ steps
 
@@ -381,6 +388,9 @@ class Understander:
         lookup = self._lookup(norm, state.topic)
         kind = "" if lookup or state.is_empty else self._follow_up_kind(norm, subjects)
         query = self._resolve(text, norm, kind, subjects, state)
+        document = self._document_asked(norm)
+        if document:  # searched within that text (Corpus.scope): its name says nothing about what is asked
+            query = _DOC_NAME.sub(" ", query).strip() or query
         if kind == "subject" and not subjects:
             kind = "context"
         if kind in ("confirm",):
@@ -398,7 +408,15 @@ class Understander:
             doc_fact=self._doc_fact(norm, state.topic),
             premise=self._premise(norm, form),
             tied=self._tied(norm, subjects, state),
+            document=document,
         )
+
+    def _document_asked(self, norm: str) -> str | None:
+        """The measures, when a question asks what they say on something ("浙江办法里对奖励怎么说的"): not one naming
+        a national text too ("…跟反间谍法是什么关系"), nor one about the measures themselves ("这个办法是干嘛的")."""
+        if not _PRIMARY_BY_NAME.search(norm) or _document_named(norm):
+            return None
+        return self.primary if self._content_tokens(_DOC_NAME.sub(" ", norm)) else None
 
     def in_context(self, part: Part, state: DialogueState) -> Part:
         """A question that stands on its own words, read instead with the topic ("他们转给我的钱怎么办" after what
@@ -477,8 +495,9 @@ class Understander:
             return text
         if kind == "subject":
             new_word = next((w for w, s in self._subject_words if s.name == subjects[0] and w in norm), subjects[0])
-            old = next((w for w, _ in self._subject_words if w in normalize(topic)), None)
-            return normalize(topic).replace(old, new_word, 1) if old else f"{new_word} {topic}"
+            topic = normalize(topic)
+            old = next((w for w, _ in self._subject_words if w in topic), None) or next(iter(_PRONOUN.findall(topic)), None)
+            return topic.replace(old, new_word, 1) if old else f"{new_word} {topic}"
         if kind == "consequence" and state.self_involved:
             return f"{topic} {text} 主动说明情况 自首 从轻处罚"
         if kind == "consequence":

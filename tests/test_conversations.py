@@ -113,3 +113,21 @@ def test_a_supposition_after_asking_about_reporting_is_answered_not_met_with_rep
     answer = converse(real_answerer, "举报必须实名吧？我怕被报复", "那我要是举报错了呢，会被追责吗")[-1]
     assert answer.intent == "question" and answer.source != "self_involved"
     assert ("jubao-jiangli-2022", 21) in articles(answer)
+
+
+def test_a_question_on_what_the_measures_say_about_something_is_answered_from_the_measures(real_answerer):
+    # "浙江办法" names where to look, not what is asked: 奖励 is (第十九条), not the entry on the measures' fines
+    answer = converse(real_answerer, "举报有奖励吗", "浙江办法里对奖励怎么说的")[-1]
+    assert answer.coverage == "full" and ("zhejiang-2019", 19) in articles(answer)
+    assert ("zhejiang-2019", 20) not in articles(answer)
+
+
+def test_an_entry_written_for_key_units_does_not_answer_for_any_company(real_answerer, corpus):
+    answer = real_answerer.answer("企业要每年培训几次")
+    assert answer.source != "faq:m09-annual-training"
+    assert ("zhejiang-2019", 10) in articles(answer)  # the enterprises of 第十条 train once a year too
+
+
+def test_another_subject_after_a_question_that_pointed_back_replaces_the_pronoun(real_answerer):
+    first, companies = converse(real_answerer, "重点单位有哪些？它们要每年培训几次？", "普通公司呢")
+    assert companies.answer != first.answer and "重点单位要「对涉密涉外人员" not in companies.answer
