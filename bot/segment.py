@@ -26,6 +26,8 @@ STOPWORDS = frozenset(
     "多少 多少钱 多久 几 啥 咋 哪个 哪儿 为啥 干啥 做啥 干嘛 怎么样 是否 是不是 嘛 吧 具体 到底 究竟 一般".split()
 )
 EVERYDAY_FREQUENCY = 5000  # jieba's counts: 继续 14690, 考试 7815 are everyday; 厕所 906, 离婚 886, 闯红灯 4 are not
+# jieba's tags of words that say when, how or which, not what: time, adverb, pronoun, conjunction, preposition, particle
+_FUNCTION_TAGS = frozenset({"t", "d", "r", "c", "p", "u"})
 _WORD = re.compile(r"[\w\u4e00-\u9fff]")
 
 
@@ -98,9 +100,10 @@ class Segmenter:
         return {w: f for f, w in ranked}
 
     def is_specific(self, word: str) -> bool:
-        """A word that is not an everyday one: rare in jieba's dictionary, or not in it (闯红灯 yes, 继续 no)."""
+        """A word that is not an everyday one: rare in jieba's dictionary, or not in it (闯红灯 yes, 继续 no), and not
+        a word that only says when, how or which (平时, 日常, 这些), however rare."""
         self._ready()
-        return self._jieba.FREQ.get(word, 0) < EVERYDAY_FREQUENCY
+        return self._jieba.FREQ.get(word, 0) < EVERYDAY_FREQUENCY and self._tagger_table().get(word) not in _FUNCTION_TAGS
 
     def words(self, text: str) -> list[str]:
         """The text cut into dictionary words only (no guessing of unknown words), as written."""
@@ -119,12 +122,19 @@ class Segmenter:
             out.append(self.synonyms(tok))
         return out
 
-    def _tags(self, text: str, hmm: bool = True) -> list:
+    def _tagger_ready(self) -> jieba.posseg.POSTokenizer:
         self._ready()
         with self._lock:
             if self._tagger is None:
                 self._tagger = jieba.posseg.POSTokenizer(self._jieba)
-        return list(self._tagger.cut(text, HMM=hmm))
+        return self._tagger
+
+    def _tagger_table(self) -> dict[str, str]:
+        """jieba's part-of-speech tag of each dictionary word."""
+        return self._tagger_ready().word_tag_tab
+
+    def _tags(self, text: str, hmm: bool = True) -> list:
+        return list(self._tagger_ready().cut(text, HMM=hmm))
 
     def person_names(self, text: str) -> list[str]:
         """People's names in a text, as jieba's part-of-speech tagger finds them (nr*: 王小明, 李雷, 老王)."""

@@ -289,3 +289,26 @@ def test_a_fear_of_retaliation_asks_what_protects_them_whatever_came_before(unde
     history = conversation(understander, "我自己去当面说呢", ("…", [("jubao-jiangli-2022", 4)]))
     part = understander.understand("我说了他会不会找我麻烦", history).parts[0]
     assert part.follow_up == "" and "报复" in part.query
+
+
+def test_what_is_specific_is_neither_everyday_nor_a_word_for_when_or_how(understander):
+    seg = understander.segmenter
+    assert seg.is_specific("闯红灯") and seg.is_specific("几家")  # rare; "哪几家单位" asks for names no text gives
+    assert not seg.is_specific("继续")  # everyday
+    assert not seg.is_specific("平时") and not seg.is_specific("日常")  # rare enough, but say when, not what
+
+
+@pytest.mark.parametrize(
+    ("message", "document"),
+    [
+        ("浙江办法里对奖励怎么说的", "zhejiang-2019"),
+        ("浙江省反间谍安全防范办法对网络兼职怎么规定", "zhejiang-2019"),
+        ("这个办法是干嘛的", None),  # about the measures themselves: nothing else to search for
+        ("浙江的办法跟反间谍法是什么关系", None),  # two texts
+        ("反间谍法宣传日是哪天", None),
+    ],
+)
+def test_a_question_on_what_the_measures_say_is_searched_within_them_without_their_name(understander, message, document):
+    part = understander.understand(message).parts[0]
+    assert part.document == document
+    assert ("办法" in part.query) == (document is None and "办法" in message)
