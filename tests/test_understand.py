@@ -19,6 +19,7 @@ def understander(fake_engine):
     [
         ("国家安全机关有哪些职权", "what"),
         ("怎么举报", "how"),
+        ("办法对举报奖励是怎么规定的", "what"),  # what the rule says, not how to act
         ("企业要做什么", "how"),
         ("为什么要这样规定", "why"),
         ("举报奖金最多多少", "howmany"),
