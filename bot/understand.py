@@ -151,7 +151,7 @@ _DOC_FACTS = (
     ("order_no", re.compile(r"令号|第几号令?|几号令|文号|哪号令|政府令|order (number|no)")),
     ("count", re.compile(r"(一共|总共|共|全文)?(有)?(?<!哪)(多少|几)条|条数|how many articles")),
     ("status", re.compile(r"(还|仍然|目前|现在)?(有效|生效中|管用|作废|失效|废止|过期|现行)|still (valid|in force|effective)|repealed|expired")),
-    ("effective", re.compile(r"(什么时候|哪天|何时|哪一天|哪年|几号|啥时候)(开始)?(施行|实施|生效|执行|起施行|出的|出台|发布|颁布)|(施行|实施|生效)(日期|时间|的时间)|(从|自)哪天|when .*(take effect|in force|effective|start|issued|published)")),
+    ("effective", re.compile(r"(什么时候|哪天|何时|哪一天|哪一?年|几号|啥时候)(开始)?(施行|实施|生效|执行|起施行|出的|出台|发布|颁布)|(施行|实施|生效)(日期|时间|的时间)|(从|自)哪天|when .*(take effect|in force|effective|start|issued|published)")),
 )
 _FACT_WORDS = re.compile(r"发布|制定|颁布|出台|公布|签发|令号|号令|文号|多少条|几条|条数|有效|生效|管用|作废|失效|废止|过期|现行|施行|实施|执行|issued|order|articles|valid|force|effect|repealed|when|how many|how|many|what|take|took|\band\b|in\b")
 

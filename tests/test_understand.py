@@ -182,6 +182,7 @@ def test_what_they_or_their_own_did_is_a_confession(understander, message):
         ("这个办法是哪个部门发布的", ("issuer",)),
         ("一共多少条", ("count",)),
         ("还有效吗", ("status",)),
+        ("这个办法是哪一年颁布实施的？", ("effective",)),
         ("When did they take effect and how many articles are there?", ("count", "effective")),
         ("重点单位名录是谁制定的", None),  # a question about something the document says, not about the document
     ],
