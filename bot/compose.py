@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from .corpus import REPORT_STEP_LISTS, STEP_KINDS, Citation, Corpus, Document, FaqEntry
 from .decide import Decision
@@ -392,7 +392,33 @@ class Composer:
             else:
                 text = self.text("lookup_missing", doc_title=doc.title, count=len(doc.articles), label=label, last=article_label(len(doc.articles))[1:-1])
             return Reply("question", text, suggestions=self.starters[:3], confidence=1.0, source="lookup-missing")
-        return self._explain(Citation(ref.doc_id, ref.number, ref.paragraph), source="lookup")
+        reply = self._explain(Citation(ref.doc_id, ref.number, ref.paragraph), source="lookup")
+        return self._against_claim(ref, doc, art, reply) if ref.claim else reply
+
+    def _title(self, doc: Document) -> str:
+        return english_name(doc) if self.english else doc.title
+
+    def _label(self, article: int) -> str:
+        return english_label(article, None) if self.english else article_label(article)
+
+    def _against_claim(self, ref: ArticleRef, doc: Document, art, reply: Reply) -> Reply:
+        """"第二十七条是讲自首的吧": when the article never says it and others of the text do, say which (and that an
+        earlier version said it under this number: the 2014 law's 第二十七条 was on 自首), quoting those first."""
+        claim = normalize(ref.claim)
+        if claim in normalize(art.text):
+            return reply
+        elsewhere = [a for a in doc.articles if claim in normalize(a.text)][:3]
+        if not elsewhere:
+            return reply
+        earlier = next((d for d in self.corpus.documents.values() if d.meta.get("superseded_by") == doc.doc_id), None)
+        old = earlier.article(ref.number) if earlier else None
+        said_before = ""
+        if old is not None and claim in normalize(old.text):
+            said_before = self.text("claim_earlier_version", claim=ref.claim, old_title=self._title(earlier), label=self._label(old.number))
+        others = (", " if self.english else "、").join(self._label(a.number) for a in elsewhere)
+        lead = self.text("claim_elsewhere", doc_title=self._title(doc), label=self._label(art.number), claim=ref.claim, others=others, earlier=said_before)
+        views = self.ordered([self.cite(Citation(doc.doc_id, a.number, None)) for a in elsewhere]) + reply.citations
+        return replace(reply, text=f"{lead}\n{reply.text}", citations=views)
 
     def _explain(self, c: Citation, source: str, simpler: bool = False) -> Reply:
         """An article quoted, with the plain words of the FAQ entry resting on it (its one-sentence gist when simpler)."""

@@ -158,6 +158,8 @@ _FACT_WORDS = re.compile(r"发布|制定|颁布|出台|公布|签发|令号|号�
 # ---------------------------------------------------------------- explicit article references
 
 ARTICLE_REF = re.compile(rf"第\s*({NUMERAL}|\d+)\s*条(?:\s*第\s*({NUMERAL}|\d+)\s*款)?|\barticle\s+(\d+)\b(?:\s*(?:,|paragraph|para\.?)\s*(\d+))?", re.I)
+# what a person says an article is about ("是讲自首的吧", "是规定举报奖励的吗")
+_CLAIM = re.compile(r"^(?:是|就是)?(?:讲|说|管|规定)(?:的是)?(?P<claim>[\u4e00-\u9fff]{2,8}?)的?(?:吧|吗|嘛|对吧|是吧|对不对)")
 _LOOKUP_WORDS = re.compile(r"是什么|讲(了)?什么|说(了)?什么|内容|原文|全文|规定了?什么|怎么说|写的什么|什么意思|啥意思|what does|what is|what's|say|text of|mean")
 
 _EMOJI = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE00-\uFE0F\U000E0020-\U000E007F\u20E3]")
@@ -202,6 +204,7 @@ class ArticleRef:
     number: int
     paragraph: int | None
     written: str  # as the person wrote it (第99条, for "there is no such article")
+    claim: str = ""  # what the person says it is about ("第二十七条是讲自首的吧"), checked against its text
 
 
 @dataclass(frozen=True)
@@ -536,7 +539,9 @@ class Understander:
             para = parse_number(para_text) if para_text else None
         except ValueError:
             return None
-        return ArticleRef(doc_id, number, para, f"第{number_text}条" + (f"第{para_text}款" if para_text else ""))
+        claim = _CLAIM.search(norm[match.end() :])
+        written = f"第{number_text}条" + (f"第{para_text}款" if para_text else "")
+        return ArticleRef(doc_id, number, para, written, claim.group("claim") if claim else "")
 
     def _doc_fact(self, norm: str, topic: str = "") -> tuple[str, tuple[str, ...]] | None:
         """Facts about a document itself: who issued it, its order number, article count, status, date in force

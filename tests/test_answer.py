@@ -142,6 +142,14 @@ def test_a_whole_article_is_explained_by_an_entry_resting_on_it_alone(answerer, 
     assert {(c.doc_id, c.article) for c in explainer.citations} == {(PRIMARY, 19)}
 
 
+def test_an_article_said_to_be_about_what_it_never_says_is_corrected_with_the_ones_that_do(answerer):
+    answer = answerer.answer("反间谍法第二十七条是讲自首的吧")  # 自首 was 第二十七条 of the 2014 law; now 第五十五条
+    assert answer.source == "lookup" and "讲的不是「自首」" in answer.answer and "2014" in answer.answer
+    assert [(c.doc_id, c.article) for c in answer.citations] == [("fanjiandiefa-2023", 55), ("fanjiandiefa-2023", 27)]
+    right = answerer.answer("第十九条是讲举报的吧")
+    assert "讲的不是" not in right.answer and [c.article for c in right.citations] == [19]
+
+
 @pytest.mark.parametrize(("message", "starts"), [("谢谢", "不客气"), ("Thanks!", "You're welcome"), ("哦哦 谢谢", "不客气"), ("再见", "再见"), ("你好", "你好")])
 def test_greetings_thanks_and_goodbyes_each_get_their_reply(answerer, message, starts):
     answer = answerer.answer(message)
