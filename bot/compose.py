@@ -489,6 +489,16 @@ class Composer:
         views = self.ordered([self.cite(c) for f in facts for c in _fact_citations(doc, f)])
         return Reply("question", text, views, suggestions=self.starters[:3], confidence=1.0, source="doc:" + "+".join(facts))
 
+    def mentions_reply(self, doc_id: str, what: str, words: tuple[str, ...]) -> Reply:
+        """"跟学校有关的是哪几条": the 款 of a text that use one of the words for it, quoted (at most six)."""
+        doc = self.corpus.documents[doc_id]
+        found = [p for a in doc.articles for p in a.paragraphs if any(w in normalize(p.lead + "".join(p.items)) for w in words)]
+        views = self.ordered([self.cite(Citation(doc_id, p.article, p.number if len(doc.article(p.article).paragraphs) > 1 else None)) for p in found[:6]])
+        if not views:
+            return Reply("question", self.text("mentions_none", doc_title=self._title(doc), what=what), suggestions=self.starters[:3], confidence=1.0, source="mentions")
+        labels = (", " if self.english else "、").join(dict.fromkeys(self._label(p.article) for p in found))
+        return Reply("question", self.text("mentions", doc_title=self._title(doc), what=what, labels=labels), views, suggestions=self.starters[:3], confidence=1.0, source="mentions")
+
     # ------------------------------------------------------------ the whole answer
 
     def finish(self, replies: list[tuple[str, Reply]], u: Understanding) -> Answer:

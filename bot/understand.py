@@ -160,6 +160,11 @@ _FACT_WORDS = re.compile(r"发布|制定|颁布|出台|公布|签发|令号|号�
 ARTICLE_REF = re.compile(rf"第\s*({NUMERAL}|\d+)\s*条(?:\s*第\s*({NUMERAL}|\d+)\s*款)?|\barticle\s+(\d+)\b(?:\s*(?:,|paragraph|para\.?)\s*(\d+))?", re.I)
 # what a person says an article is about ("是讲自首的吧", "是规定举报奖励的吗")
 _CLAIM = re.compile(r"^(?:是|就是)?(?:讲|说|管|规定)(?:的是)?(?P<claim>[\u4e00-\u9fff]{2,8}?)的?(?:吧|吗|嘛|对吧|是吧|对不对)")
+# "跟学校有关的是哪几条", "哪些条款涉及举报": which articles speak of something
+_WHICH_ARTICLES_ON = re.compile(
+    r"(?:跟|和|与|涉及|关于|讲)(?P<what>[^，,。？?]{1,12}?)(?:有关|相关)?的?(?:条文|规定|内容)?(?:是|有)?(?:哪几条|哪些条款?|哪几个条款|哪几款)"
+    r"|(?:哪几条|哪些条款?)(?:是)?(?:跟|和|涉及|讲|关于)(?P<what2>[^，,。？?]{1,12}?)(?:有关|相关)?的?[？?]?$"
+)
 _LOOKUP_WORDS = re.compile(r"是什么|讲(了)?什么|说(了)?什么|内容|原文|全文|规定了?什么|怎么说|写的什么|什么意思|啥意思|what does|what is|what's|say|text of|mean")
 
 _EMOJI = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE00-\uFE0F\U000E0020-\U000E007F\u20E3]")
@@ -219,6 +224,7 @@ class Part:
     follow_up: str = ""  # '' | subject | consequence | which_article | simpler | this_article | why | more | confirm | context
     lookup: ArticleRef | None = None
     doc_fact: tuple[str, tuple[str, ...]] | None = None  # (doc_id, facts asked: issuer order_no count status effective)
+    mentions: tuple[str, str, tuple[str, ...]] | None = None  # "跟学校有关的是哪几条": (doc_id, what, the words for it)
     premise: tuple[Fact, str] | None = None  # a fact named with a value: (the fact, the value written)
     document: str | None = None  # the one text the question names ("浙江办法里…", "反间谍法对…"): it is asked about that text
     tied: bool = False  # leans on the conversation: points back, shares a word with the topic, or has no subject of its own after a situation
@@ -410,6 +416,7 @@ class Understander:
             follow_up=kind,
             lookup=lookup,
             doc_fact=self._doc_fact(norm, state.topic),
+            mentions=self._mentions(norm),
             premise=self._premise(norm, form),
             tied=self._tied(norm, subjects, state),
             document=document,
@@ -542,6 +549,18 @@ class Understander:
         claim = _CLAIM.search(norm[match.end() :])
         written = f"第{number_text}条" + (f"第{para_text}款" if para_text else "")
         return ArticleRef(doc_id, number, para, written, claim.group("claim") if claim else "")
+
+    def _mentions(self, norm: str) -> tuple[str, str, tuple[str, ...]] | None:
+        """"办法里跟学校有关的是哪几条": which articles of a text speak of something (a subject by any of its words)."""
+        match = _WHICH_ARTICLES_ON.search(norm)
+        if not match:
+            return None
+        what = _DOC_NAME.sub("", match.group("what") or match.group("what2")).strip("的 ")
+        if len(what) < 2:
+            return None
+        subject = next((s for w, s in self._subject_words if w in what), None)
+        words = tuple(normalize(w) for w in subject.words if not w.isascii()) if subject else (what,)
+        return (_document_named(norm) or self.primary, what, words)
 
     def _doc_fact(self, norm: str, topic: str = "") -> tuple[str, tuple[str, ...]] | None:
         """Facts about a document itself: who issued it, its order number, article count, status, date in force

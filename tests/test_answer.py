@@ -150,6 +150,16 @@ def test_an_article_said_to_be_about_what_it_never_says_is_corrected_with_the_on
     assert "讲的不是" not in right.answer and [c.article for c in right.citations] == [19]
 
 
+def test_which_articles_speak_of_a_subject_are_listed_by_any_of_its_words(answerer):
+    answer = answerer.answer("浙江这个反间谍安全防范办法里面跟学校有关的是哪几条")
+    assert answer.source == "mentions" and {c.article for c in answer.citations} == {9, 17}  # 高校 in 第九条
+    assert all(c.doc_id == PRIMARY for c in answer.citations)
+    national = answerer.answer("反间谍法里跟外国人有关的是哪几条")
+    assert national.citations and all(c.doc_id == "fanjiandiefa-2023" for c in national.citations)
+    none = answerer.answer("跟核电站有关的是哪几条")
+    assert none.source == "mentions" and not none.citations and "没有直接讲到「核电站」" in none.answer
+
+
 @pytest.mark.parametrize(("message", "starts"), [("谢谢", "不客气"), ("Thanks!", "You're welcome"), ("哦哦 谢谢", "不客气"), ("再见", "再见"), ("你好", "你好")])
 def test_greetings_thanks_and_goodbyes_each_get_their_reply(answerer, message, starts):
     answer = answerer.answer(message)
