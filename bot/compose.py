@@ -410,7 +410,7 @@ class Composer:
         elsewhere = [a for a in doc.articles if claim in normalize(a.text)][:3]
         if not elsewhere:
             return reply
-        earlier = next((d for d in self.corpus.documents.values() if d.meta.get("superseded_by") == doc.doc_id), None)
+        earlier = self._earlier_version(doc)
         old = earlier.article(ref.number) if earlier else None
         said_before = ""
         if old is not None and claim in normalize(old.text):
@@ -476,6 +476,7 @@ class Composer:
         title = english_name(doc) if self.english else doc.title
         effective = _date_en(doc.effective) if self.english else _date_cn(doc.effective)
         current = self.corpus.documents.get(str(doc.meta.get("superseded_by", "")))
+        earlier = self._earlier_version(doc)
         sentences = {
             "issuer": lambda: self.text("doc_issuer", doc_title=title, issuer=meta.get("issuing_body", ""), order_no=meta.get("order_no", "")),
             "order_no": lambda: self.text("doc_order_no", doc_title=title, order_no=meta.get("order_no", "")),
@@ -484,10 +485,22 @@ class Composer:
                 "doc_superseded", doc_title=title, current_title=(english_name(current) if self.english else current.title) if current else ""
             ),
             "effective": lambda: self.text("doc_effective", doc_title=title, effective=effective),
+            "revised": lambda: self.text("doc_revised", doc_title=title, effective=effective, old_title=self._title(earlier)) if earlier else self.text(
+                "doc_no_revision", doc_title=title, effective=effective
+            ),
+            "changes": lambda: (sentences["revised"]() + self._space if "revised" not in facts else "") + self.text("doc_changes_not_compared"),
         }
         text = self._space.join(sentences[f]() for f in dict.fromkeys(facts))
+        if {"status", "revised", "changes"} & set(facts) and any(doc.old_law_refs(a.number) for a in doc.articles):
+            text += self._space + self.text("doc_old_numbering", doc_title=title)  # why its article numbers look wrong
         views = self.ordered([self.cite(c) for f in facts for c in _fact_citations(doc, f)])
-        return Reply("question", text, views, suggestions=self.starters[:3], confidence=1.0, source="doc:" + "+".join(facts))
+        # no record of amendments is not a statement that there were none
+        coverage = "partial" if "changes" in facts or ("revised" in facts and earlier is None) else None
+        return Reply("question", text, views, suggestions=self.starters[:3], confidence=1.0, coverage=coverage, source="doc:" + "+".join(facts))
+
+    def _earlier_version(self, doc: Document) -> Document | None:
+        """The version of a text that this one replaced (its superseded_by names this one)."""
+        return next((d for d in self.corpus.documents.values() if d.meta.get("superseded_by") == doc.doc_id), None)
 
     def mentions_reply(self, doc_id: str, what: str, words: tuple[str, ...]) -> Reply:
         """"跟学校有关的是哪几条": the 款 of a text that use one of the words for it, quoted (at most six)."""
@@ -589,7 +602,7 @@ _IN_FORCE = re.compile(r"自.{4,16}起施行")
 
 def _fact_citations(doc: Document, fact: str) -> list[Citation]:
     """The article stating a document's date in force (本办法自…起施行), for the facts that rest on it."""
-    if fact not in ("effective", "status"):
+    if fact not in ("effective", "status", "revised", "changes"):
         return []
     art = next((a for a in reversed(doc.articles) if _IN_FORCE.search(a.text)), None)
     return [Citation(doc.doc_id, art.number)] if art else []

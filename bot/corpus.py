@@ -39,7 +39,9 @@ RESPONSE_FIELDS: dict[str, frozenset[str]] = {
     "premise_yes": frozenset({"statement"}), "premise_no": frozenset({"statement"}),
     "part_lead": frozenset({"asked"}),
     "doc_issuer": frozenset({"doc_title", "issuer", "order_no"}), "doc_order_no": frozenset({"doc_title", "order_no"}),
-    "doc_count": frozenset({"doc_title", "count"}), "doc_effective": frozenset({"doc_title", "effective"}),
+    "doc_count": frozenset({"doc_title", "count"}),
+    "doc_revised": frozenset({"doc_title", "effective", "old_title"}), "doc_no_revision": frozenset({"doc_title", "effective"}),
+    "doc_old_numbering": frozenset({"doc_title"}), "doc_changes_not_compared": frozenset(), "doc_effective": frozenset({"doc_title", "effective"}),
     "doc_current": frozenset({"doc_title", "effective"}), "doc_superseded": frozenset({"doc_title", "current_title"}),
 }
 # The other keys of responses.yaml: lists and mappings rather than texts.

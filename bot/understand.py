@@ -151,9 +151,11 @@ _DOC_FACTS = (
     ("order_no", re.compile(r"令号|第几号令?|几号令|文号|哪号令|政府令|order (number|no)")),
     ("count", re.compile(r"(一共|总共|共|全文)?(有)?(?<!哪)(多少|几)条|条数|how many articles")),
     ("status", re.compile(r"(还|仍然|目前|现在)?(有效|生效中|管用|作废|失效|废止|过期|现行)|still (valid|in force|effective)|repealed|expired")),
+    ("changes", re.compile(r"(修改|修订|改)了(哪些|什么|啥)|(哪些|什么)(修改|变化|改动)|what (has )?changed|which changes")),
+    ("revised", re.compile(r"(修改|修订|改)过|有没有(修改|修订|改)|(修改|修订|改)了几次|\b(amended|revised)\b")),
     ("effective", re.compile(r"(什么时候|哪天|何时|哪一天|哪一?年|几号|啥时候)(开始)?(施行|实施|生效|执行|起施行|出的|出台|发布|颁布)|(施行|实施|生效)(日期|时间|的时间)|(从|自)哪天|when .*(take effect|in force|effective|start|issued|published)")),
 )
-_FACT_WORDS = re.compile(r"发布|制定|颁布|出台|公布|签发|令号|号令|文号|多少条|几条|条数|有效|生效|管用|作废|失效|废止|过期|现行|施行|实施|执行|issued|order|articles|valid|force|effect|repealed|when|how many|how|many|what|take|took|\band\b|in\b")
+_FACT_WORDS = re.compile(r"\d{4}年?|修改|修订|以后|之后|发布|制定|颁布|出台|公布|签发|令号|号令|文号|多少条|几条|条数|有效|生效|管用|作废|失效|废止|过期|现行|施行|实施|执行|issued|order|articles|valid|force|effect|repealed|when|how many|how|many|what|take|took|\band\b|in\b")
 
 # ---------------------------------------------------------------- explicit article references
 
@@ -223,7 +225,7 @@ class Part:
     focus: tuple[str, ...]  # what it is about: its content tokens, subjects included, function words excluded
     follow_up: str = ""  # '' | subject | consequence | which_article | simpler | this_article | why | more | confirm | context
     lookup: ArticleRef | None = None
-    doc_fact: tuple[str, tuple[str, ...]] | None = None  # (doc_id, facts asked: issuer order_no count status effective)
+    doc_fact: tuple[str, tuple[str, ...]] | None = None  # (doc_id, facts asked: issuer order_no count status changes revised effective)
     mentions: tuple[str, str, tuple[str, ...]] | None = None  # "跟学校有关的是哪几条": (doc_id, what, the words for it)
     premise: tuple[Fact, str] | None = None  # a fact named with a value: (the fact, the value written)
     document: str | None = None  # the one text the question names ("浙江办法里…", "反间谍法对…"): it is asked about that text

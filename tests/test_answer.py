@@ -160,6 +160,17 @@ def test_which_articles_speak_of_a_subject_are_listed_by_any_of_its_words(answer
     assert none.source == "mentions" and not none.citations and "没有直接讲到「核电站」" in none.answer
 
 
+def test_whether_a_text_was_revised_is_answered_from_its_versions_and_no_record_is_no_answer(answerer):
+    national = answerer.answer("反间谍法修订过吗")
+    assert national.source == "doc:revised" and national.coverage == "full" and "2014" in national.answer
+    changes = answerer.answer("反间谍法改了哪些")
+    assert changes.coverage == "partial" and "不逐条比较" in changes.answer  # what changed is not summarised
+    measures = answerer.answer("浙江这个办法2019年施行以后有没有修改过")
+    assert measures.coverage == "partial" and "没有它修改过的记录" in measures.answer  # not "it was never amended"
+    rules = answerer.answer("实施细则还有效吗")
+    assert "2014年版的条文序号" in rules.answer  # why its article numbers do not match the current law's
+
+
 @pytest.mark.parametrize(("message", "starts"), [("谢谢", "不客气"), ("Thanks!", "You're welcome"), ("哦哦 谢谢", "不客气"), ("再见", "再见"), ("你好", "你好")])
 def test_greetings_thanks_and_goodbyes_each_get_their_reply(answerer, message, starts):
     answer = answerer.answer(message)
