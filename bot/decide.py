@@ -182,6 +182,9 @@ class Decider:
             return Decision("self_involved", "report", part, confidence=1.0, retrieval=retrieval)
         if u.report_now:
             return Decision("report", "report", part, confidence=1.0, retrieval=retrieval)
+        if u.threatened:  # to report now, with what protects them (a story's words cover no entry: the closest)
+            entry, sim, _ = self.best_entry(part, retrieval, gate=False)
+            return Decision("report", "report", part, faq=entry if sim >= self.t.report_faq else None, confidence=1.0, retrieval=retrieval)
         if part.premise is not None:
             return Decision("premise", "question", part, confidence=1.0, retrieval=retrieval)
         if part.follow_up and self._about_something_else(part):

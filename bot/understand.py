@@ -97,11 +97,10 @@ _TO_AUTHORITIES = re.compile(r"(给|向|交给|告诉|报告|提供给|交到)(�
 _DUTY = re.compile(r"(要|该|得|需要|应该|应当|必须)?(做|干|负责|履行)(什么|啥|哪些)|义务|责任|职责|要求|注意什么|注意啥|duties|duty|obligations?|responsibilit|what (must|should|do) .* do")
 _DUTY_WORDS = frozenset({"义务", "责任", "职责", "要求", "注意", "负责", "履行", "做", "干", "承担"})
 _PAST = re.compile(r"了|过(?![去来])|\b(already|sent|gave|took|sold|told|shared|signed|posted|emailed|answered|installed|leaked|uploaded|photographed|passed|paid|did)\b")
-# fear of, or an account of, retaliation for reporting or helping: a question about protection, not a new report
-_RETALIATION = re.compile(
-    r"报复|穿小鞋|刁难|排挤|整我|找我麻烦|找麻烦|(我|已经)[^，。？?！!]{0,6}(举报|报告|协助)(了|过)[^，。？?！!]{0,20}(陌生人|威胁|骂|跟踪|骚扰|转悠|盯|恐吓)"
-    r"|retaliat|revenge|(after|since|because) i (reported|helped)"
-)
+# an account of retaliation going on after reporting or helping ("举报了…最近有陌生人在我家楼下转悠"): a danger to report
+_THREATENED = re.compile(r"(我|已经)[^，。？?！!]{0,6}(举报|报告|协助)(了|过)[^，。？?！!]{0,20}(陌生人|威胁|骂|跟踪|骚扰|转悠|盯|恐吓)")
+# fear of retaliation for reporting or helping, or an account of it: a question about protection, not a new report
+_RETALIATION = re.compile(r"报复|穿小鞋|刁难|排挤|整我|找我麻烦|找麻烦|retaliat|revenge|(after|since|because) i (reported|helped)|" + _THREATENED.pattern)
 # ...unless they say they have not done it ("I haven't sent anything yet", "我还没发")
 _NOT_DONE = re.compile(r"还没|没有(发|给|拍|做|答应|收|签|寄|传)|尚未|\b(haven'?t|have not|hasn'?t|didn'?t|did not|not yet|never)\b")
 # a supposition ("要是我举报错了呢") is not something done, unless it supposes it done already ("what if I'd already sent them")
@@ -248,6 +247,7 @@ class Understanding:
     involving: bool = False  # names what espionage is about: material, money, a foreign counterpart, a military site
     report_now: bool = False  # says they want to report now
     retaliation: bool = False  # fears or tells of retaliation for reporting ("怕他们报复我"): asks about protection
+    threatened: bool = False  # tells of retaliation going on ("举报了…有陌生人在我家楼下转悠"): a danger to report, protection to ask for
     injection: bool = False  # tries to change the bot's instructions or role
     sensitive: bool = False  # asks for an opinion on a political or sensitive subject (sensitive.yaml)
     flags: dict = field(default_factory=dict, compare=False)
@@ -307,6 +307,7 @@ class Understander:
             involving=bool(_INVOLVING.search(norm)),
             report_now=bool(_REPORT_NOW.search(norm)),
             retaliation=bool(_RETALIATION.search(norm)),
+            threatened=bool(_THREATENED.search(norm)),
             injection=bool(_INJECTION.search(norm)),
             sensitive=self._is_sensitive(norm),
         )
@@ -499,6 +500,8 @@ class Understander:
     def _resolve(self, text: str, norm: str, kind: str, subjects: tuple[str, ...], state: DialogueState) -> str:
         """The question in full, for search."""
         topic = state.topic
+        if _THREATENED.search(norm):  # in danger now: the protection a reporter can ask for
+            return f"{text} 举报人人身安全面临危险 请求保护"
         if _RETALIATION.search(norm) and "报复" not in norm:  # "他会不会找我麻烦": what protects them, however it is put
             return f"{text} 怕被打击报复"
         if not kind and subjects and _DUTY.search(norm) and set(self._content_tokens(norm)) <= _DUTY_WORDS:

@@ -131,3 +131,9 @@ def test_an_entry_written_for_key_units_does_not_answer_for_any_company(real_ans
 def test_another_subject_after_a_question_that_pointed_back_replaces_the_pronoun(real_answerer):
     first, companies = converse(real_answerer, "重点单位有哪些？它们要每年培训几次？", "普通公司呢")
     assert companies.answer != first.answer and "重点单位要「对涉密涉外人员" not in companies.answer
+
+
+def test_a_reporter_telling_of_threats_going_on_is_told_to_report_them_and_what_protects_them(real_answerer):
+    answer = real_answerer.answer("我上个月举报了一个人，最近有陌生人在我家楼下转悠，还打电话骂我，怎么办")
+    assert answer.intent == "report" and "12339" in answer.answer and "请求保护" in answer.answer
+    assert ("jubao-jiangli-2022", 6) in articles(answer)

@@ -245,7 +245,10 @@ def test_instructions_to_change_role_and_opinions_on_sensitive_subjects_are_flag
     ],
 )
 def test_a_reporters_fear_of_retaliation_is_told_apart_from_a_new_report(understander, message, retaliation):
-    assert understander.understand(message).retaliation is retaliation
+    u = understander.understand(message)
+    assert u.retaliation is retaliation
+    # only an account of it going on is a danger to report now, not a fear of it
+    assert u.threatened is (message == "我上个月举报了一个人，最近有陌生人在我家楼下转悠")
 
 
 def test_a_subject_named_inside_anothers_name_comes_after_it(understander):
