@@ -306,7 +306,8 @@ class Decider:
     ) -> tuple[FaqEntry | None, float, float | None]:
         """The FAQ entry to answer with, its similarity and its coverage. Among the close matches that answer the
         question (gate=False: that come nearest, for a partial answer): one that answers the question's form and is
-        about its subject, preferring the one citing the top-ranked article."""
+        about its subject, covering the question, citing the top-ranked article, and nearest in meaning (the fused rank
+        favours a phrasing sharing the question's frame: "举报奖金多久内要领" is nearest the entry on claiming in time)."""
         t = self.t
         top = retrieval.articles[0].key if retrieval.articles else None
         english = language(part.text) == "en"
@@ -326,7 +327,8 @@ class Decider:
                 continue
             key = (
                 hit.similarity >= t.faq_same_question,  # a phrasing that is the question itself, as typed
-                part.form in entry.forms, self._about_subject(entry, part), any((c.doc_id, c.article) == top for c in entry.citations), -rank,
+                part.form in entry.forms, self._about_subject(entry, part), any((c.doc_id, c.article) == top for c in entry.citations),
+                cov is None or cov >= t.covered, hit.similarity,
             )
             if best_key is None or key > best_key:
                 best, best_key = (entry, hit.similarity, cov), key

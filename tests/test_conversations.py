@@ -137,3 +137,8 @@ def test_a_reporter_telling_of_threats_going_on_is_told_to_report_them_and_what_
     answer = real_answerer.answer("我上个月举报了一个人，最近有陌生人在我家楼下转悠，还打电话骂我，怎么办")
     assert answer.intent == "report" and "12339" in answer.answer and "请求保护" in answer.answer
     assert ("jubao-jiangli-2022", 6) in articles(answer)
+
+
+def test_among_close_entries_the_one_nearest_in_meaning_answers(real_answerer):
+    answer = real_answerer.answer("举报奖金多久内要领")  # 奖励办法第十六条: claimed within 90 days; not the procedure
+    assert ("jubao-jiangli-2022", 16) in articles(answer)
