@@ -56,6 +56,10 @@ class Answerer:
         shown = u.state.shown
         if part.follow_up in _SHOWN_FOLLOW_UPS and (shown or self.corpus.entry_in(u.state.answers)):
             return self._about_shown(c, part, shown, u.state.answers)
+        if part.follow_up == "confirm" and shown:  # "是强制的吗": what the provisions just shown say, 应当 or 可以
+            obligation = c.obligation_reply(shown)
+            if obligation is not None:
+                return obligation
         retrieval = self.engine.retrieve(part.query, within=self.corpus.scope(part.document, liability=part.follow_up == "consequence"))
         probs = self.engine.probabilities(retrieval)
         if part.follow_up in _SHOWN_FOLLOW_UPS:  # a client that does not send what it showed: what the topic's answer shows

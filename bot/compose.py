@@ -398,8 +398,10 @@ class Composer:
     def _title(self, doc: Document) -> str:
         return english_name(doc) if self.english else doc.title
 
-    def _label(self, article: int) -> str:
-        return english_label(article, None) if self.english else article_label(article)
+    def _label(self, article: int, paragraph: int | None = None) -> str:
+        if self.english:
+            return english_label(article, paragraph)
+        return article_label(article) + (paragraph_label(paragraph) if paragraph else "")
 
     def _against_claim(self, ref: ArticleRef, doc: Document, art, reply: Reply) -> Reply:
         """"第二十七条是讲自首的吧": when the article never says it and others of the text do, say which (and that an
@@ -465,6 +467,25 @@ class Composer:
             return Reply("question", self.text("plain_words") + self._space + self.entry_text(entry, "gist"), views, suggestions=self.related_to(entry.citations[0].doc_id, entry.citations[0].article, entry.id), confidence=1.0, source=f"simpler:{entry.id}", entry_id=entry.id)
         first = shown[0]
         return self._explain(Citation(first.doc_id, first.article, first.paragraph), source="simpler", simpler=True)
+
+    def obligation_reply(self, shown: tuple[Citation, ...]) -> Reply | None:
+        """"是强制的吗" after an answer: whether the provisions it showed say 应当 (a duty) or only 可以 (allowed);
+        None when they say both or neither (the question is then searched with the topic)."""
+        worded = [(c, self._provision_text(c)) for c in shown[:3]]
+        must = [c for c, text in worded if "应当" in text or "必须" in text]
+        may = [c for c, text in worded if "可以" in text and c not in must]
+        if bool(must) == bool(may):
+            return None
+        cited, key = (must, "obligation_must") if must else (may, "obligation_may")
+        labels = (", " if self.english else "、").join(dict.fromkeys(self._label(c.article, c.paragraph) for c in cited))
+        views = self.ordered([self.cite(c) for c in cited])
+        return Reply("question", self.text(key, labels=labels), views, suggestions=self.starters[:3], confidence=1.0, source=key.replace("_", ":"))
+
+    def _provision_text(self, c: Citation) -> str:
+        doc = self.corpus.documents.get(c.doc_id)
+        art = doc.article(c.article) if doc else None
+        para = art.paragraph(c.paragraph) if art and c.paragraph else None
+        return para.text if para else (art.text if art else "")
 
     def nothing_more_reply(self, faq_hits) -> Reply:
         return Reply("question", self.text("nothing_more"), suggestions=self.suggest(faq_hits), confidence=1.0, source="nothing-more")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer import Answerer
+from bot.answer import Answerer, Turn
 from bot.corpus import Citation
 from bot.decide import Decision
 from bot.retrieve import ArticleHit, FaqHit, Retrieval
@@ -169,6 +169,14 @@ def test_whether_a_text_was_revised_is_answered_from_its_versions_and_no_record_
     assert measures.coverage == "partial" and "没有它修改过的记录" in measures.answer  # not "it was never amended"
     rules = answerer.answer("实施细则还有效吗")
     assert "2014年版的条文序号" in rules.answer  # why its article numbers do not match the current law's
+
+
+@pytest.mark.parametrize(("shown", "source", "word"), [((17, 1), "obligation:must", "应当"), ((5, 2), "obligation:may", "可以")])
+def test_whether_it_is_mandatory_is_answered_from_the_wording_of_what_was_shown(answerer, shown, source, word):
+    history = [Turn("user", "学校要做什么"), Turn("bot", "…", (Citation(PRIMARY, *shown),))]
+    answer = answerer.answer("是强制的吗", history)
+    assert answer.source == source and f"「{word}」" in answer.answer
+    assert [(c.article, c.paragraph) for c in answer.citations] == [shown]
 
 
 @pytest.mark.parametrize(("message", "starts"), [("谢谢", "不客气"), ("Thanks!", "You're welcome"), ("哦哦 谢谢", "不客气"), ("再见", "再见"), ("你好", "你好")])
