@@ -13,7 +13,7 @@ from .decide import Decision
 from .normalize import normalize, to_simplified, to_traditional
 from .numerals import article_label, item_label, paragraph_label
 from .retrieve import ArticleHit, FaqHit
-from .understand import ArticleRef, Understanding
+from .understand import ENGLISH_FUNCTION_WORDS, ArticleRef, Understanding
 
 # Two FAQ answers sharing this share of their character pairs say the same thing (m19-anonymous / n-report-anonymous
 # 0.64, m21-leak-secret / n-leak-cj-secret 0.88); different questions on one article stay below it.
@@ -452,9 +452,7 @@ class Composer:
     def simpler_reply(self, shown: tuple[Citation, ...], answers: tuple[str, ...], asked_text: str = "") -> Reply:
         """"说简单点": the one-sentence gist of what was answered, with the same first article; "第一步干嘛" after
         what-to-do-now steps given earlier: the first of them, and whom to call."""
-        looked_at = answers if FIRST_STEP.search(normalize(asked_text)) else answers[-1:]
-        earlier = [to_simplified(a) for a in reversed(looked_at)]  # a Traditional page sends its answers back in Traditional
-        report = next((steps for a in earlier for steps in map(self.steps, REPORT_STEP_LISTS) if steps and steps[0] in a), None)
+        report = self._steps_given(answers if FIRST_STEP.search(normalize(asked_text)) else answers[-1:])
         if report and not shown:
             shown = tuple(Citation(v.doc_id, v.article, v.paragraph) for v in self._report_citations if v)
         if report:  # after what-to-do-now steps: the first thing to do, and whom to call
@@ -486,6 +484,23 @@ class Composer:
         art = doc.article(c.article) if doc else None
         para = art.paragraph(c.paragraph) if art and c.paragraph else None
         return para.text if para else (art.text if art else "")
+
+    def _steps_given(self, answers: tuple[str, ...]) -> tuple[str, ...] | None:
+        """The what-to-do-now steps the most recent of these answers gave, if any."""
+        earlier = [to_simplified(a) for a in reversed(answers)]  # a Traditional page sends its answers back in Traditional
+        return next((steps for a in earlier for steps in map(self.steps, REPORT_STEP_LISTS) if steps and steps[0] in a), None)
+
+    def step_reply(self, answers: tuple[str, ...], focus: tuple[str, ...]) -> Reply | None:
+        """"聊天记录要不要删" soon after what-to-do-now steps (one of the last three answers): the step that speaks of
+        it, and whom to call (the last step, which every question about reporting would match, is not matched on)."""
+        steps = self._steps_given(answers[-3:])
+        words = [w for w in focus if len(w) >= 2 and w not in ENGLISH_FUNCTION_WORDS]
+        step = next((s for s in (steps or ())[:-1] if any(w in normalize(s) for w in words)), None)
+        if step is None:
+            return None
+        views = self.ordered([v for v in self._report_citations if v])
+        # advice, not what a provision says: a partial answer
+        return Reply("question", self.text("step_again", step=step) + self._space + steps[-1], views, suggestions=self.starters[:3], confidence=1.0, coverage="partial", source="step")
 
     def nothing_more_reply(self, faq_hits) -> Reply:
         return Reply("question", self.text("nothing_more"), suggestions=self.suggest(faq_hits), confidence=1.0, source="nothing-more")

@@ -33,6 +33,7 @@ RESPONSE_FIELDS: dict[str, frozenset[str]] = {
     "lookup_lead": frozenset({"doc_title", "label"}), "plain_words": frozenset(),
     "lookup_missing": frozenset({"doc_title", "count", "label", "last"}),
     "old_numbering": frozenset({"old", "new"}),
+    "step_again": frozenset({"step"}),
     "obligation_must": frozenset({"labels"}), "obligation_may": frozenset({"labels"}),
     "mentions": frozenset({"doc_title", "what", "labels"}), "mentions_none": frozenset({"doc_title", "what"}),
     "claim_elsewhere": frozenset({"doc_title", "label", "claim", "others", "earlier"}), "claim_earlier_version": frozenset({"claim", "old_title", "label"}),

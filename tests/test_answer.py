@@ -179,6 +179,16 @@ def test_whether_it_is_mandatory_is_answered_from_the_wording_of_what_was_shown(
     assert [(c.article, c.paragraph) for c in answer.citations] == [shown]
 
 
+def test_a_question_on_something_the_steps_just_given_speak_of_gets_that_step_again(answerer):
+    steps = answerer.composer.steps("online")
+    history = [Turn("user", "有个网友让我孩子拍部队营区"), Turn("bot", "请先这样做：\n" + "\n".join(steps))]
+    answer = answerer.answer("聊天记录要不要删", history)
+    assert answer.source == "step" and answer.coverage == "partial"  # advice, not a provision
+    assert steps[1] in answer.answer and "12339" in answer.answer
+    # a question on reporting matches the last step of any list: it is answered, not given the steps again
+    assert answerer.answer("举报有奖励吗", history).source != "step"
+
+
 @pytest.mark.parametrize(("message", "starts"), [("谢谢", "不客气"), ("Thanks!", "You're welcome"), ("哦哦 谢谢", "不客气"), ("再见", "再见"), ("你好", "你好")])
 def test_greetings_thanks_and_goodbyes_each_get_their_reply(answerer, message, starts):
     answer = answerer.answer(message)
