@@ -314,8 +314,13 @@ class Decider:
         best, best_key = None, None
         for rank, hit in enumerate(retrieval.faq[:FAQ_CANDIDATES]):
             entry = self.corpus.faq_by_id.get(hit.entry_id)
-            floor = t.faq_similarity_english if english else t.faq_similarity
-            if entry is None or entry.id in exclude or hit.similarity < floor or not self._answers_form(entry, part.form):
+            if entry is None or entry.id in exclude or not self._answers_form(entry, part.form):
+                continue
+            cites_top = any((c.doc_id, c.article) == top for c in entry.citations)
+            # an English phrasing must be closer to answer; as the nearest, for a partial answer, one on the top-ranked
+            # article may be as close as a Chinese one
+            floor = t.faq_similarity if not english or (not gate and cites_top) else t.faq_similarity_english
+            if hit.similarity < floor:
                 continue
             cov = self.coverage.of_entry(part.focus, entry.id)
             # very close answers whatever the coverage, but not when the closeness is the topic's glued on a follow-up
@@ -327,7 +332,7 @@ class Decider:
                 continue
             key = (
                 hit.similarity >= t.faq_same_question,  # a phrasing that is the question itself, as typed
-                part.form in entry.forms, self._about_subject(entry, part), any((c.doc_id, c.article) == top for c in entry.citations),
+                part.form in entry.forms, self._about_subject(entry, part), cites_top,
                 cov is None or cov >= t.covered, hit.similarity,
             )
             if best_key is None or key > best_key:

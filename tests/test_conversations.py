@@ -142,3 +142,10 @@ def test_a_reporter_telling_of_threats_going_on_is_told_to_report_them_and_what_
 def test_among_close_entries_the_one_nearest_in_meaning_answers(real_answerer):
     answer = real_answerer.answer("举报奖金多久内要领")  # 奖励办法第十六条: claimed within 90 days; not the procedure
     assert ("jubao-jiangli-2022", 16) in articles(answer)
+
+
+def test_an_english_question_phrased_loosely_gets_the_nearest_entry_on_the_top_article_as_a_partial_answer(real_answerer):
+    # its phrasing is further from the entry's than an English answer needs; the entry rests on the article found first
+    answer = real_answerer.answer("When is the awareness day again? want to plan an assembly around it")
+    assert answer.coverage == "partial" and "1 November" in answer.answer
+    assert ("zhejiang-2019", 15) in articles(answer)
