@@ -477,8 +477,8 @@ class Understander:
             return ""  # "公民要做什么", "学校会教吗": who it is about anchors the question, whatever came before
         if short and len(_CJK_CHAR.findall(norm)) <= 8 and not self.segmenter.names_a_thing(norm):
             return "context"  # an action without what it is about ("谁来认定", "怎么申请"): the topic's
-        if short and (not content or (len(content) == 1 and _LEADING.search(norm))):
-            return "context"  # little of its own to go on ("多久能发下来", "那罚款呢"): read with the topic
+        if short and (not content or (len(content) == 1 and (_LEADING.search(norm) or _is_terse(norm)))):
+            return "context"  # little of its own to go on ("多久能发下来", "那罚款呢", "考核吗"): read with the topic
         if _REFERS_BACK.search(norm) and len(_CJK_CHAR.findall(norm)) <= 30 and not content:
             return "context"  # points back at what was said, and says nothing new itself
         return ""  # says what it is about ("我怕他们报复我"): searched on its own words
@@ -627,6 +627,12 @@ def _confesses(norm: str) -> bool:
 def _is_short(norm: str) -> bool:
     """A short message (at most 14 Chinese characters and 8 other words): short ones lean on the conversation."""
     return len(_CJK_CHAR.findall(norm)) <= 14 and len(re.findall(r"[a-z0-9]+", norm)) <= 8
+
+
+def _is_terse(norm: str) -> bool:
+    """A word or two in Chinese and a question mark ("考核吗"): in a conversation, about its topic. Not one naming a
+    number ("打12339要钱吗" stands alone)."""
+    return 0 < len(_CJK_CHAR.findall(norm)) <= 4 and not re.search(r"\d", norm)
 
 
 def _document_named(text: str) -> str | None:

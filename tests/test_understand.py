@@ -100,6 +100,8 @@ def conversation(understander, *turns):
         ("必须吗", "confirm"),
         ("不给呢", "consequence"),
         ("多久能办完", "context"),
+        ("考核吗", "context"),  # a word and a question mark: about the topic
+        ("Will I be fined?", "consequence"),
         ("宣传日是哪天", ""),  # a question of its own
         ("公民要做什么", ""),  # who it is about anchors it
     ],
