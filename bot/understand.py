@@ -105,6 +105,7 @@ _RETALIATION = re.compile(r"报复|穿小鞋|刁难|排挤|整我|找我麻烦|�
 _NOT_DONE = re.compile(r"还没|没有(发|给|拍|做|答应|收|签|寄|传)|尚未|\b(haven'?t|have not|hasn'?t|didn'?t|did not|not yet|never)\b")
 # a supposition ("要是我举报错了呢") is not something done, unless it supposes it done already ("what if I'd already sent them")
 _SUPPOSITION = re.compile(r"(要是|如果|假如|假设|万一|\bif\b)(?!.*(已经|早就|already))")
+_PRESSED = re.compile(r"(他|她|对方|他们|she|he|they)\s*(还|又|一直|继续|still|keeps?)?\s*(让|要|叫|逼|催|wants? me|asks? me|asking me|pushing me)")
 _FIRST_PERSON = re.compile(r"我|俺|\b(i|me|my|we|us|our)\b")
 # a question opening on a modal verb has left out what it is about ("能卖废品吗", "can i open it")
 _ELIDED_SUBJECT = re.compile(r"^(能不能|能|可以|可不可以|要不要|要|该不该|该|需不需要|需要|会不会|用不用|敢不敢|(can|could|should|may|must) (i|we)\b)")
@@ -292,8 +293,9 @@ class Understander:
         parts = self._parts(text, state) if not greeting else ()
         confesses = _confesses(norm)
         denies = bool(_NOT_DONE.search(norm))
-        # after saying they did something, a question about punishment ("我会坐牢吗") is about them
-        self_involved = confesses or (state.self_involved and bool(_CONSEQUENCE.search(norm)))
+        # after saying they did something, a question about punishment ("我会坐牢吗") is about them, and so is the
+        # other side pressing on ("他还让我继续拍"): what to do now is stop and come forward
+        self_involved = confesses or (state.self_involved and bool(_CONSEQUENCE.search(norm) or _PRESSED.search(norm)))
         return Understanding(
             text=text,
             lang=lang,

@@ -161,6 +161,8 @@ def test_someone_who_says_what_they_did_is_self_involved_and_a_punishment_questi
     assert understander.state(history).self_involved
     assert understander.understand("我会坐牢吗", history).self_involved
     assert not understander.understand("我家人会受牵连吗", history).self_involved  # answered as the question it is
+    assert understander.understand("他还让我继续拍 我该咋回他", history).self_involved  # pressed on: stop, come forward
+    assert not understander.understand("他还让我继续拍 我该咋回他").self_involved  # no confession before it
     assert not understander.understand("我把线索交给了派出所").confesses  # helping the authorities is no confession
 
 
