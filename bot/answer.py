@@ -51,8 +51,9 @@ class Answerer:
             return c.lookup_reply(part.lookup)
         if part.doc_fact is not None:
             return c.doc_fact_reply(*part.doc_fact)
-        if part.mentions is not None:
-            return c.mentions_reply(*part.mentions)
+        mentions = c.mentions_reply(*part.mentions) if part.mentions is not None else None
+        if mentions is not None:
+            return mentions
         shown = u.state.shown
         if part.follow_up in _SHOWN_FOLLOW_UPS and (shown or self.corpus.entry_in(u.state.answers)):
             return self._about_shown(c, part, shown, u.state.answers)

@@ -475,8 +475,8 @@ class Composer:
         if bool(must) == bool(may):
             return None
         cited, key = (must, "obligation_must") if must else (may, "obligation_may")
-        labels = (", " if self.english else "、").join(dict.fromkeys(self._label(c.article, c.paragraph) for c in cited))
         views = self.ordered([self.cite(c) for c in cited])
+        labels = (", " if self.english else "、").join(dict.fromkeys(self.source([v]) for v in views))
         return Reply("question", self.text(key, labels=labels), views, suggestions=self.starters[:3], confidence=1.0, source=key.replace("_", ":"))
 
     def _provision_text(self, c: Citation) -> str:
@@ -538,13 +538,14 @@ class Composer:
         """The version of a text that this one replaced (its superseded_by names this one)."""
         return next((d for d in self.corpus.documents.values() if d.meta.get("superseded_by") == doc.doc_id), None)
 
-    def mentions_reply(self, doc_id: str, what: str, words: tuple[str, ...]) -> Reply:
-        """"跟学校有关的是哪几条": the 款 of a text that use one of the words for it, quoted (at most six)."""
+    def mentions_reply(self, doc_id: str, what: str, words: tuple[str, ...]) -> Reply | None:
+        """"跟学校有关的是哪几条": the 款 of a text that use one of the words for it, quoted (at most six); None when
+        none does."""
         doc = self.corpus.documents[doc_id]
         found = [p for a in doc.articles for p in a.paragraphs if any(w in normalize(p.lead + "".join(p.items)) for w in words)]
         views = self.ordered([self.cite(Citation(doc_id, p.article, p.number if len(doc.article(p.article).paragraphs) > 1 else None)) for p in found[:6]])
         if not views:
-            return Reply("question", self.text("mentions_none", doc_title=self._title(doc), what=what), suggestions=self.starters[:3], confidence=1.0, source="mentions")
+            return None  # no article uses the words: the question is searched as any other
         labels = (", " if self.english else "、").join(dict.fromkeys(self._label(p.article) for p in found))
         return Reply("question", self.text("mentions", doc_title=self._title(doc), what=what, labels=labels), views, suggestions=self.starters[:3], confidence=1.0, source="mentions")
 

@@ -35,7 +35,7 @@ RESPONSE_FIELDS: dict[str, frozenset[str]] = {
     "old_numbering": frozenset({"old", "new"}),
     "step_again": frozenset({"step"}),
     "obligation_must": frozenset({"labels"}), "obligation_may": frozenset({"labels"}),
-    "mentions": frozenset({"doc_title", "what", "labels"}), "mentions_none": frozenset({"doc_title", "what"}),
+    "mentions": frozenset({"doc_title", "what", "labels"}),
     "claim_elsewhere": frozenset({"doc_title", "label", "claim", "others", "earlier"}), "claim_earlier_version": frozenset({"claim", "old_title", "label"}),
     "which_article": frozenset({"labels"}), "nothing_more": frozenset(),
     "premise_yes": frozenset({"statement"}), "premise_no": frozenset({"statement"}),

@@ -155,7 +155,7 @@ _DOC_FACTS = (
     ("revised", re.compile(r"(修改|修订|改)过|有没有(修改|修订|改)|(修改|修订|改)了几次|\b(amended|revised)\b")),
     ("effective", re.compile(r"(什么时候|哪天|何时|哪一天|哪一?年|几号|啥时候)(开始)?(施行|实施|生效|执行|起施行|出的|出台|发布|颁布)|(施行|实施|生效)(日期|时间|的时间)|(从|自)哪天|when .*(take effect|in force|effective|start|issued|published)")),
 )
-_FACT_WORDS = re.compile(r"\d{4}年?|修改|修订|以后|之后|发布|制定|颁布|出台|公布|签发|令号|号令|文号|多少条|几条|条数|有效|生效|管用|作废|失效|废止|过期|现行|施行|实施|执行|issued|order|articles|valid|force|effect|repealed|when|how many|how|many|what|take|took|\band\b|in\b")
+_FACT_WORDS = re.compile(r"\d{4}年?|几次|修改|修订|以后|之后|发布|制定|颁布|出台|公布|签发|令号|号令|文号|多少条|几条|条数|有效|生效|管用|作废|失效|废止|过期|现行|施行|实施|执行|issued|order|articles|valid|force|effect|repealed|when|how many|how|many|what|take|took|\band\b|in\b")
 
 # ---------------------------------------------------------------- explicit article references
 
@@ -565,8 +565,11 @@ class Understander:
         what = _DOC_NAME.sub("", match.group("what") or match.group("what2")).strip("的 ")
         if len(what) < 2:
             return None
-        subject = next((s for w, s in self._subject_words if w in what), None)
-        words = tuple(normalize(w) for w in subject.words if not w.isascii()) if subject else (what,)
+        named = next(((w, s) for w, s in self._subject_words if w in what), None)
+        if named:  # "和外国人交朋友要注意哪些条款": who, by any of the words for them
+            what, words = named[0], tuple(normalize(w) for w in named[1].words if not w.isascii())
+        else:
+            words = (what,)
         return (_document_named(norm) or self.primary, what, words)
 
     def _doc_fact(self, norm: str, topic: str = "") -> tuple[str, tuple[str, ...]] | None:

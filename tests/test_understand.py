@@ -189,6 +189,7 @@ def test_what_they_or_their_own_did_is_a_confession(understander, message):
         ("这个办法是哪一年颁布实施的？", ("effective",)),
         ("浙江这个办法2019年施行以后有没有修改过", ("revised",)),
         ("改了哪些", ("changes",)),
+        ("这个办法改过几次", ("revised",)),
         ("When did they take effect and how many articles are there?", ("count", "effective")),
         ("重点单位名录是谁制定的", None),  # a question about something the document says, not about the document
     ],
