@@ -467,17 +467,15 @@ class Composer:
         return self._explain(Citation(first.doc_id, first.article, first.paragraph), source="simpler", simpler=True)
 
     def obligation_reply(self, shown: tuple[Citation, ...]) -> Reply | None:
-        """"是强制的吗" after an answer: whether the provisions it showed say 应当 (a duty) or only 可以 (allowed);
-        None when they say both or neither (the question is then searched with the topic)."""
-        worded = [(c, self._provision_text(c)) for c in shown[:3]]
-        must = [c for c, text in worded if "应当" in text or "必须" in text]
-        may = [c for c, text in worded if "可以" in text and c not in must]
-        if bool(must) == bool(may):
+        """"是强制的吗" after an answer: whether the provision it rests on (the first it showed) says 应当 (a duty) or
+        only 可以 (allowed); None when it says neither (the question is then searched with the topic)."""
+        first = shown[0]
+        text = self._provision_text(first)
+        key = "obligation_must" if "应当" in text or "必须" in text else "obligation_may" if "可以" in text else None
+        if key is None:
             return None
-        cited, key = (must, "obligation_must") if must else (may, "obligation_may")
-        views = self.ordered([self.cite(c) for c in cited])
-        labels = (", " if self.english else "、").join(dict.fromkeys(self.source([v]) for v in views))
-        return Reply("question", self.text(key, labels=labels), views, suggestions=self.starters[:3], confidence=1.0, source=key.replace("_", ":"))
+        views = self.ordered([self.cite(first)])
+        return Reply("question", self.text(key, labels=self.source(views)), views, suggestions=self.starters[:3], confidence=1.0, source=key.replace("_", ":"))
 
     def _provision_text(self, c: Citation) -> str:
         doc = self.corpus.documents.get(c.doc_id)

@@ -174,10 +174,11 @@ def test_whether_a_text_was_revised_is_answered_from_its_versions_and_no_record_
 
 @pytest.mark.parametrize(("shown", "source", "word"), [((17, 1), "obligation:must", "应当"), ((5, 2), "obligation:may", "可以")])
 def test_whether_it_is_mandatory_is_answered_from_the_wording_of_what_was_shown(answerer, shown, source, word):
-    history = [Turn("user", "学校要做什么"), Turn("bot", "…", (Citation(PRIMARY, *shown),))]
+    # the answer rests on the first provision shown; a channel list with 可以 after it does not make the duty optional
+    history = [Turn("user", "学校要做什么"), Turn("bot", "…", (Citation(PRIMARY, *shown), Citation("jubao-jiangli-2022", 4)))]
     answer = answerer.answer("是强制的吗", history)
     assert answer.source == source and f"「{word}」" in answer.answer
-    assert [(c.article, c.paragraph) for c in answer.citations] == [shown]
+    assert [(c.doc_id, c.article, c.paragraph) for c in answer.citations] == [(PRIMARY, *shown)]
 
 
 def test_a_question_on_something_the_steps_just_given_speak_of_gets_that_step_again(answerer):
