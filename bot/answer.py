@@ -62,7 +62,7 @@ class Answerer:
             step = c.step_reply(u.state.answers, specific)  # "聊天记录要不要删" after what to do now: what it said
             if step is not None:
                 return step
-        if part.follow_up == "confirm" and shown:  # "是强制的吗": what the provisions just shown say, 应当 or 可以
+        if part.follow_up == "confirm" and shown:  # "是强制的吗": what the provision the answer rests on says, 应当 or 可以
             obligation = c.obligation_reply(shown)
             if obligation is not None:
                 return obligation
