@@ -13,7 +13,7 @@ from .decide import Decision
 from .normalize import normalize, to_simplified, to_traditional
 from .numerals import article_label, item_label, paragraph_label
 from .retrieve import ArticleHit, FaqHit
-from .understand import ENGLISH_FUNCTION_WORDS, ArticleRef, Understanding
+from .understand import ENGLISH_FUNCTION_WORDS, ArticleRef, Understanding, question_form
 
 # Two FAQ answers sharing this share of their character pairs say the same thing (m19-anonymous / n-report-anonymous
 # 0.64, m21-leak-secret / n-leak-cj-secret 0.88); different questions on one article stay below it.
@@ -24,6 +24,8 @@ FIRST_STEP = re.compile(r"第一步|先做什么|先干嘛|先干什么|先怎�
 # An FAQ answer saying what the texts leave out: 办法没有规定具体金额 / 没有写明 / 并未… (answers are Chinese first)
 GAP = re.compile(r"没有(直接|具体|明确|专门|单独|给出|作出|对)?.{0,8}?(规定|写明|写|定义|列出|提到|明确|涉及|说明)|未(规定|明确|写明|列出|说明)|并未|不涉及")
 _CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
+_CLAUSE_BREAK = re.compile(r"[，,；;：:]")
+_POINTS_BACK = re.compile(r"[这那它]|\b(this|that|it|they|them)\b", re.I)
 _QUESTION_TAIL = re.compile(r"[吗呢吧啊呀么嘛？?。!！，,\s]+$")
 _QUESTION_HEAD = re.compile(r"^(请问|我想问(一下)?|想问(一下)?|那么?|还有|另外|麻烦问一下)[，,\s]*")
 
@@ -597,8 +599,15 @@ def headline_for(entry: FaqEntry, lang: str) -> str:
 
 
 def asked(text: str) -> str:
-    """A question as quoted back to the asker: without 请问 / 吗 / the question mark."""
-    return _QUESTION_TAIL.sub("", _QUESTION_HEAD.sub("", text.strip())) or text.strip()
+    """A question as quoted back to the asker: a long message by the clause that asks ("老师让我们查查反间谍法，间谍
+    到底是什么意思" by 间谍到底是什么意思), without 请问 / 吗 / the question mark."""
+    text = text.strip()
+    clauses = [c.strip() for c in _CLAUSE_BREAK.split(text) if c.strip()]
+    asking = [c for c in clauses if question_form(c) != "none"]
+    # not a clause pointing back at the rest ("…技能考核，这是哪里规定的")
+    if len(text) > 20 and len(clauses) > 1 and asking and len(asking[-1]) >= 4 and not _POINTS_BACK.search(asking[-1]):
+        text = asking[-1]
+    return _QUESTION_TAIL.sub("", _QUESTION_HEAD.sub("", text)) or text
 
 
 def english_name(doc: Document, capital: bool = False) -> str:

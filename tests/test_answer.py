@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.answer import Answerer, Turn
+from bot.compose import asked
 from bot.corpus import Citation
 from bot.decide import Decision
 from bot.retrieve import ArticleHit, FaqHit, Retrieval
@@ -189,6 +190,19 @@ def test_a_question_on_something_the_steps_just_given_speak_of_gets_that_step_ag
     assert steps[1] in answer.answer and "12339" in answer.answer
     # a question on reporting matches the last step of any list: it is answered, not given the steps again
     assert answerer.answer("举报有奖励吗", history).source != "step"
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        ("老师让我们查查反间谍法，间谍到底是什么意思", "间谍到底是什么意思"),  # the clause that asks, not the story
+        ("请问举报电话是多少？", "举报电话是多少"),
+        ("我在一家云服务公司做运维，公司说要定期搞网络安全教育和技能考核，这是哪里规定的？",  # it points back: all of it
+         "我在一家云服务公司做运维，公司说要定期搞网络安全教育和技能考核，这是哪里规定的"),
+    ],
+)
+def test_a_question_is_quoted_back_by_what_it_asks(text, quoted):
+    assert asked(text) == quoted
 
 
 @pytest.mark.parametrize(("message", "starts"), [("谢谢", "不客气"), ("Thanks!", "You're welcome"), ("哦哦 谢谢", "不客气"), ("再见", "再见"), ("你好", "你好")])
