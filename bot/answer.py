@@ -58,8 +58,8 @@ class Answerer:
         if part.follow_up in _SHOWN_FOLLOW_UPS and (shown or self.corpus.entry_in(u.state.answers)):
             return self._about_shown(c, part, shown, u.state.answers)
         if part.form != "none" and not (u.confesses or u.report_now or u.threatened):
-            specific = tuple(w for w in part.focus if self.decider.segmenter.is_specific(w))  # not 不要, 可以
-            step = c.step_reply(u.state.answers, specific)  # "聊天记录要不要删" after what to do now: what it said
+            # "聊天记录要不要删" after what to do now: what it said
+            step = c.step_reply(u.state.answers, part.focus, self.decider.segmenter.is_specific)
             if step is not None:
                 return step
         if part.follow_up == "confirm" and shown:  # "是强制的吗": what the provision the answer rests on says, 应当 or 可以

@@ -471,31 +471,28 @@ class Composer:
     def obligation_reply(self, shown: tuple[Citation, ...]) -> Reply | None:
         """"是强制的吗" after an answer: whether the provision it rests on (the first it showed) says 应当 (a duty) or
         only 可以 (allowed); None when it says neither (the question is then searched with the topic)."""
-        first = shown[0]
-        text = self._provision_text(first)
+        view = self.cite(shown[0])
+        text = view.text if view else ""
         key = "obligation_must" if "应当" in text or "必须" in text else "obligation_may" if "可以" in text else None
         if key is None:
             return None
-        views = self.ordered([self.cite(first)])
+        views = self.ordered([view])
         return Reply("question", self.text(key, labels=self.source(views)), views, suggestions=self.starters[:3], confidence=1.0, source=key.replace("_", ":"))
-
-    def _provision_text(self, c: Citation) -> str:
-        doc = self.corpus.documents.get(c.doc_id)
-        art = doc.article(c.article) if doc else None
-        para = art.paragraph(c.paragraph) if art and c.paragraph else None
-        return para.text if para else (art.text if art else "")
 
     def _steps_given(self, answers: tuple[str, ...]) -> tuple[str, ...] | None:
         """The what-to-do-now steps the most recent of these answers gave, if any."""
         earlier = [to_simplified(a) for a in reversed(answers)]  # a Traditional page sends its answers back in Traditional
         return next((steps for a in earlier for steps in map(self.steps, REPORT_STEP_LISTS) if steps and steps[0] in a), None)
 
-    def step_reply(self, answers: tuple[str, ...], focus: tuple[str, ...]) -> Reply | None:
+    def step_reply(self, answers: tuple[str, ...], focus: tuple[str, ...], is_specific) -> Reply | None:
         """"聊天记录要不要删" soon after what-to-do-now steps (one of the last three answers): the step that speaks of
-        it, and whom to call (the last step, which every question about reporting would match, is not matched on)."""
+        it, and whom to call. Matched on specific words (`is_specific`: not 不要, 可以), never on the last step, which
+        every question about reporting would match."""
         steps = self._steps_given(answers[-3:])
-        words = [w for w in focus if len(w) >= 2 and w not in ENGLISH_FUNCTION_WORDS]
-        step = next((s for s in (steps or ())[:-1] if any(w in normalize(s) for w in words)), None)
+        if not steps:
+            return None
+        words = [w for w in focus if len(w) >= 2 and w not in ENGLISH_FUNCTION_WORDS and is_specific(w)]
+        step = next((s for s in steps[:-1] if any(w in normalize(s) for w in words)), None)
         if step is None:
             return None
         views = self.ordered([v for v in self._report_citations if v])
@@ -509,7 +506,7 @@ class Composer:
         """Who issued a document, its order number, article count, status or date in force: from its metadata."""
         doc = self.corpus.documents[doc_id]
         meta = {k[:-3]: v for k, v in doc.meta.items() if k.endswith("_en")} if self.english else doc.meta
-        title = english_name(doc) if self.english else doc.title
+        title = self._title(doc)
         effective = _date_en(doc.effective) if self.english else _date_cn(doc.effective)
         current = self.corpus.documents.get(str(doc.meta.get("superseded_by", "")))
         earlier = self._earlier_version(doc)
@@ -518,7 +515,7 @@ class Composer:
             "order_no": lambda: self.text("doc_order_no", doc_title=title, order_no=meta.get("order_no", "")),
             "count": lambda: self.text("doc_count", doc_title=title, count=len(doc.articles)),
             "status": lambda: self.text("doc_current", doc_title=title, effective=effective) if doc.is_current else self.text(
-                "doc_superseded", doc_title=title, current_title=(english_name(current) if self.english else current.title) if current else ""
+                "doc_superseded", doc_title=title, current_title=self._title(current) if current else ""
             ),
             "effective": lambda: self.text("doc_effective", doc_title=title, effective=effective),
             "revised": lambda: self.text("doc_revised", doc_title=title, effective=effective, old_title=self._title(earlier)) if earlier else self.text(
@@ -542,7 +539,7 @@ class Composer:
         """"跟学校有关的是哪几条": the 款 of a text that use one of the words for it, quoted (at most six); None when
         none does."""
         doc = self.corpus.documents[doc_id]
-        found = [p for a in doc.articles for p in a.paragraphs if any(w in normalize(p.lead + "".join(p.items)) for w in words)]
+        found = [p for a in doc.articles for p in a.paragraphs if any(w in normalize(p.text) for w in words)]
         views = self.ordered([self.cite(Citation(doc_id, p.article, p.number if len(doc.article(p.article).paragraphs) > 1 else None)) for p in found[:6]])
         if not views:
             return None  # no article uses the words: the question is searched as any other

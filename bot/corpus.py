@@ -506,15 +506,18 @@ class Corpus:
         entries = frozenset(e.id for e in self.faq if e.topic == LIABILITY or any(f"{c.doc_id}/{c.article}" in keys for c in e.citations))
         return keys, entries
 
-    def of_document(self, doc_id: str) -> Scope:
+    @cached_property
+    def _document_scopes(self) -> dict[str, Scope]:
         """What a question about one text is answered from ("浙江办法里对奖励怎么说的"): its articles, and the FAQ
-        entries citing one of them."""
-        keys = frozenset(f"{doc_id}/{a.number}" for a in self.documents[doc_id].articles) if doc_id in self.documents else frozenset()
-        return keys, frozenset(e.id for e in self.faq if any(c.doc_id == doc_id for c in e.citations))
+        entries citing one of them; built once, not per question."""
+        return {
+            doc_id: (frozenset(f"{doc_id}/{a.number}" for a in doc.articles), frozenset(e.id for e in self.faq if any(c.doc_id == doc_id for c in e.citations)))
+            for doc_id, doc in self.documents.items()
+        }
 
     def scope(self, document: str | None = None, liability: bool = False) -> Scope | None:
         """What to search among: the liability provisions, one text's, both, or everything (None)."""
-        scopes = ([self.liability] if liability else []) + ([self.of_document(document)] if document else [])
+        scopes = ([self.liability] if liability else []) + ([self._document_scopes[document]] if document else [])
         if not scopes:
             return None
         return frozenset.intersection(*(k for k, _ in scopes)), frozenset.intersection(*(e for _, e in scopes))

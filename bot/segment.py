@@ -123,6 +123,8 @@ class Segmenter:
         return out
 
     def _tagger_ready(self) -> jieba.posseg.POSTokenizer:
+        if self._tagger is not None:  # is_specific asks for every word of every question: no lock once built
+            return self._tagger
         self._ready()
         with self._lock:
             if self._tagger is None:
