@@ -118,10 +118,12 @@ class Answerer:
     def _more(self, c: Composer, u: Understanding, part: Part, retrieval) -> Reply:
         """"还有呢": the next best answer to the same question, leaving out what was already shown."""
         shown = {(s.doc_id, s.article) for s in u.state.shown}
-        answered = self.corpus.entry_in(u.state.answers[-1:])
-        exclude = frozenset({answered.id} if answered else ())
-        entry, sim, cov = self.decider.best_entry(part, retrieval, exclude)
-        if entry is not None and not {(c.doc_id, c.article) for c in entry.citations} <= shown:
+        # another entry, even on an article shown ("还有呢" after one duty of 第九条: its others), not one given already
+        given = (self.corpus.entry_in((a,)) for a in u.state.answers)
+        exclude = frozenset(e.id for e in given if e is not None)
+        # what else is near the topic, not another answer to its exact question (that was given)
+        entry, sim, cov = self.decider.best_entry(part, retrieval, exclude, gate=False)
+        if entry is not None:
             return c.faq_reply(Decision("answer", "question", part, faq=entry, articles=retrieval.articles, coverage=cov, confidence=sim, retrieval=retrieval))
         fresh = tuple(h for h in retrieval.articles[:4] if h.key not in shown)
         if fresh and retrieval.signals.get("dense_law_max", 0.0) >= self.decider.t.article_similarity:

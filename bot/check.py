@@ -173,6 +173,8 @@ def _form_problems(e, where: str) -> list[str]:
             out.append(f"{where}: verdict {e.verdict!r} must be a short sentence (≤ {MAX_VERDICT_CHARS} characters) ending with 。")
     if e.answer and opens_with_verdict(e.answer):
         out.append(f"{where}: answer starts with a yes/no verdict ({e.answer[:6]}…); put it in `verdict:` so an open question gets the body alone")
+    if e.coverage not in ("full", "partial"):
+        out.append(f"{where}: coverage {e.coverage!r} must be full (the default) or partial")
     if not e.gist:
         out.append(f"{where}: gist is missing (one plain sentence for \"说简单点\")")
     elif len(e.gist) > MAX_GIST_CHARS or "「" in e.gist:

@@ -345,9 +345,7 @@ class Composer:
         text = "\n".join((self.text("self_involved_intro"), *steps, self.text("report_footer")))
         views = self.ordered(self._self_involved_citations, limit=MAX_REPORT_CITATIONS)
         faq_hits = d.retrieval.faq if d.retrieval else ()
-        # "我会坐牢吗" is a question about their situation; "我已经把照片发给他了" tells one, to act on
-        intent = "question" if d.part.form != "none" else "report"
-        return Reply(intent, text, views, steps, self.suggest(faq_hits), d.confidence, source="self_involved")
+        return Reply(d.intent, text, views, steps, self.suggest(faq_hits), d.confidence, source="self_involved")
 
     def report_kind(self, message: str) -> str:
         """person, object or online: which advice fits (cue words in responses.yaml `report_kinds`)."""

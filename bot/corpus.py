@@ -236,6 +236,7 @@ class FaqEntry:
     forms: tuple[str, ...] = ()
     verdict: str = ""
     gist: str = ""
+    coverage: str = "full"  # partial: the texts do not settle the question it is asked; its answer gives what they do say
     english: dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # answer / verdict / gist in English
 
     @property
@@ -605,6 +606,7 @@ def _load_faq(root: Path, problems: list[str]) -> list[FaqEntry]:
                     forms=tuple(str(f).strip() for f in (forms if isinstance(forms, list) else [forms])),
                     verdict=_text(raw.get("verdict")),
                     gist=_text(raw.get("gist")),
+                    coverage=_text(raw.get("coverage")) or "full",
                     english={k: _text(raw.get(f"{k}_en")) for k in ("answer", "verdict", "gist") if raw.get(f"{k}_en")},
                 )
             )

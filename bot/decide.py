@@ -179,7 +179,7 @@ class Decider:
         if u.injection or u.sensitive:
             return Decision("sensitive", "out_of_scope", part, confidence=1.0, retrieval=retrieval)
         if u.confesses:
-            return Decision("self_involved", "report", part, confidence=1.0, retrieval=retrieval)
+            return Decision("self_involved", _self_involved_intent(u, part), part, confidence=1.0, retrieval=retrieval)
         if u.report_now:
             return Decision("report", "report", part, confidence=1.0, retrieval=retrieval)
         if u.threatened:  # to report now, with what protects them (a story's words cover no entry: the closest)
@@ -194,7 +194,7 @@ class Decider:
             if u.self_involved:  # "我会坐牢吗" after saying what they did: the law's way back, from the FAQ or in full
                 entry, sim, cov = self.best_entry(part, retrieval)
                 if entry is None or not any((c.doc_id, c.article) == LENIENCY for c in entry.citations):
-                    return Decision("self_involved", "report", part, confidence=1.0, retrieval=retrieval)
+                    return Decision("self_involved", _self_involved_intent(u, part), part, confidence=1.0, retrieval=retrieval)
             # "那学校呢" after an answer about students asks for another answer than the one just given
             answered = self.corpus.entry_in(u.state.answers[-1:]) if part.follow_up == "subject" else None
             return self._question(part, retrieval, probs, conversing=True, exclude=frozenset({answered.id} if answered else ()))
@@ -210,7 +210,7 @@ class Decider:
         # done. After a confession, only a question about punishment gets this reply again (u.self_involved); the
         # rest ("我家人会受牵连吗") is answered as a question.
         if u.self_involved or (probs["self_involved"] >= t.self_involved and u.past and not u.state.self_involved and not u.retaliation):
-            return Decision("self_involved", "report", part, confidence=max(probs["self_involved"], float(u.self_involved)), retrieval=retrieval)
+            return Decision("self_involved", _self_involved_intent(u, part), part, confidence=max(probs["self_involved"], float(u.self_involved)), retrieval=retrieval)
         # not about themselves after all: a situation to act on is a report ("猎头要我们单位的内部组织架构")
         # the self-involvement vote adds to a report only for a message telling of an act, done or not ("I haven't
         # sent anything yet": a supposition, "要是我举报错了呢", reports nothing), and wins alone only for what espionage
@@ -278,6 +278,8 @@ class Decider:
         # no text ever says: the entry is the nearest, not the answer
         if entry is not None and sim < t.faq_very_close and cov is not None and cov < t.covered and self._names_what_no_text_does(part):
             entry = None
+        if entry is not None and entry.coverage == "partial":  # written for the question, which the texts leave open
+            return Decision("partial", "question", part, faq=entry, articles=retrieval.articles[:1], coverage=cov, confidence=sim, retrieval=retrieval)
         if entry is not None:
             # the verdict answers the entry's own question: only said when the question is surely that one (a yes/no
             # question it covers well), not for "有没有修改过" matched to "是不是全省都适用"
@@ -385,6 +387,12 @@ class Decider:
         known = [t for t in part.focus if self.coverage.known(t)]
         floor = 1.0 - self.t.out_of_scope_in_conversation if conversing else 0.5
         return bool(part.follow_up) or (p_domain >= floor and bool(known))
+
+
+def _self_involved_intent(u: Understanding, part: Part) -> str:
+    """"我会坐牢吗" asks about their situation (a question); "我已经把照片发给他了" tells one, and "他还让我继续拍，
+    我该咋回他" tells of one going on: to act on (a report)."""
+    return "question" if part.form != "none" and not u.pressed else "report"
 
 
 def in_domain(probs: dict[str, float]) -> float:

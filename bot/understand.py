@@ -106,6 +106,7 @@ _NOT_DONE = re.compile(r"还没|没有(发|给|拍|做|答应|收|签|寄|传)|�
 # a supposition ("要是我举报错了呢") is not something done, unless it supposes it done already ("what if I'd already sent them")
 _SUPPOSITION = re.compile(r"(要是|如果|假如|假设|万一|\bif\b)(?!.*(已经|早就|already))")
 _PRESSED = re.compile(r"(他|她|对方|他们|she|he|they)\s*(还|又|一直|继续|still|keeps?)?\s*(让|要|叫|逼|催|wants? me|asks? me|asking me|pushing me)")
+_SPEAKER_ALONE = re.compile(r"我(?!们)|俺(?!们)|\b(i|me|my)\b")  # one person, not "我们" (often a unit)
 _FIRST_PERSON = re.compile(r"我|俺|\b(i|me|my|we|us|our)\b")
 # a question opening on a modal verb has left out what it is about ("能卖废品吗", "can i open it")
 _ELIDED_SUBJECT = re.compile(r"^(能不能|能|可以|可不可以|要不要|要|该不该|该|需不需要|需要|会不会|用不用|敢不敢|(can|could|should|may|must) (i|we)\b)")
@@ -142,6 +143,12 @@ _ALL_DOC_NAMES = sorted(
     key=len, reverse=True,
 )
 _DOC_NAME = re.compile("|".join(map(re.escape, _ALL_DOC_NAMES + ["这个办法", "办法", "the measures", "measures"])), re.I)
+# a follow-up that only names another text ("那反间谍法呢", "zhejiang de banfa ne", "and the national security one?"):
+# the question before, asked of that text. Loose English names are safe here, where nothing else is said.
+_OTHER_DOC_NAMES = (("guojiaanquanfa-2015", ("national security",)), ("fanjiandiefa-2023", ("counter-espionage", "anti-espionage", "espionage law")))
+_DOC_SWAP_FILLER = re.compile(
+    r"[\W_]|那么|那个|那部|那|还有|另外|另一个|另一部|呢|的|里|中|上|怎么说|怎么规定|规定|说|and|what|about|how|the|other|one|law|in|of|on|says?|[?？]"
+)
 _DOC_REFERENCE = re.compile(
     r"办法|这个规定|这部规定|这部法|这个法|这个文件|规章|它|本法|这个|那个|the zhejiang|zhejiang|counter-?espionage|anti-?espionage|security"
     r"|measures?|rules?|regulations?|this law|the law|they|them|it\b|these|the\b|of\b|and\b|do\b|does\b|did\b|have\b|has\b"
@@ -223,7 +230,7 @@ class Part:
     form: str  # yesno | what | how | why | howmany | when | who | none
     subjects: tuple[str, ...]  # who it is about (subjects.yaml names), in order of appearance
     focus: tuple[str, ...]  # what it is about: its content tokens, subjects included, function words excluded
-    follow_up: str = ""  # '' | subject | consequence | which_article | simpler | this_article | why | more | confirm | context
+    follow_up: str = ""  # '' | subject | document | consequence | which_article | simpler | this_article | why | more | confirm | context
     lookup: ArticleRef | None = None
     doc_fact: tuple[str, tuple[str, ...]] | None = None  # (doc_id, facts asked: issuer order_no count status changes revised effective)
     mentions: tuple[str, str, tuple[str, ...]] | None = None  # "跟学校有关的是哪几条": (doc_id, what, the words for it)
@@ -247,6 +254,7 @@ class Understanding:
     denies: bool = False  # says it has not been done (yet) ("I haven't sent anything yet"): still tells of the situation
     involving: bool = False  # names what espionage is about: material, money, a foreign counterpart, a military site
     report_now: bool = False  # says they want to report now
+    pressed: bool = False  # the other side presses on ("他还让我继续拍"): a situation going on, to act on
     retaliation: bool = False  # fears or tells of retaliation for reporting ("怕他们报复我"): asks about protection
     threatened: bool = False  # tells of retaliation going on ("举报了…有陌生人在我家楼下转悠"): a danger to report, protection to ask for
     injection: bool = False  # tries to change the bot's instructions or role
@@ -295,7 +303,8 @@ class Understander:
         denies = bool(_NOT_DONE.search(norm))
         # after saying they did something, a question about punishment ("我会坐牢吗") is about them, and so is the
         # other side pressing on ("他还让我继续拍"): what to do now is stop and come forward
-        self_involved = confesses or (state.self_involved and bool(_CONSEQUENCE.search(norm) or _PRESSED.search(norm)))
+        pressed = bool(_PRESSED.search(norm))
+        self_involved = confesses or (state.self_involved and bool(_CONSEQUENCE.search(norm) or pressed))
         return Understanding(
             text=text,
             lang=lang,
@@ -308,6 +317,7 @@ class Understander:
             denies=denies,
             involving=bool(_INVOLVING.search(norm)),
             report_now=bool(_REPORT_NOW.search(norm)),
+            pressed=pressed,
             retaliation=bool(_RETALIATION.search(norm)),
             threatened=bool(_THREATENED.search(norm)),
             injection=bool(_INJECTION.search(norm)),
@@ -402,6 +412,9 @@ class Understander:
         subjects = self.subjects(norm)
         lookup = self._lookup(norm, state.topic)
         kind = "" if lookup or state.is_empty else self._follow_up_kind(norm, subjects)
+        swapped = self._document_swap(norm) if state.topic and not lookup else None
+        if swapped:  # the question before, asked of another text
+            return self._asked_of(text, swapped, state)
         query = self._resolve(text, norm, kind, subjects, state)
         document = self._document_asked(norm)
         if document:  # searched within that text (Corpus.scope): its name says nothing about what is asked
@@ -425,6 +438,35 @@ class Understander:
             premise=self._premise(norm, form),
             tied=self._tied(norm, subjects, state),
             document=document,
+        )
+
+    def _document_swap(self, norm: str) -> str | None:
+        """The text a message names and nothing else ("那反间谍法呢"), or None."""
+        named = _document_named(norm) or next((d for d, names in _OTHER_DOC_NAMES if any(n in norm for n in names)), None)
+        if named is None and _PRIMARY_NAMED.search(norm):
+            named = self.primary
+        if named is None:
+            return None
+        rest = _DOC_NAME.sub("", norm)
+        for _, names in _OTHER_DOC_NAMES:
+            for name in names:
+                rest = rest.replace(name, "")
+        return named if not _DOC_SWAP_FILLER.sub("", rest) else None
+
+    def _asked_of(self, text: str, doc_id: str, state: DialogueState) -> Part:
+        """The topic's question asked of another text: searched within it, or a fact about it ("什么时候施行的")."""
+        topic = normalize(state.topic)
+        query = _DOC_NAME.sub(" ", topic).strip() or topic
+        fact = self._doc_fact(topic)
+        return Part(
+            text=text,
+            query=query,
+            form=question_form(topic),
+            subjects=self.subjects(query),
+            focus=self.focus(query),
+            follow_up="document",
+            doc_fact=(doc_id, fact[1]) if fact else None,
+            document=doc_id,
         )
 
     def _document_asked(self, norm: str) -> str | None:
@@ -521,7 +563,9 @@ class Understander:
         if kind == "consequence":
             # who decides which penalty ("学校不做会怎样" is what a 单位 faces): named in the message, the topic's
             # words are left out; else the topic says what was not done
-            liable = self._liable_as.get(subjects[0] if subjects else state.subject, "")
+            # "要是我带了会怎么样": a person speaks of themselves, whoever the topic was about
+            who = subjects[0] if subjects else ("公民" if _SPEAKER_ALONE.search(norm) else state.subject)
+            liable = self._liable_as.get(who, "")
             return f"{liable} {text} 违反规定的法律责任" if subjects else f"{topic} {liable}违反规定的法律责任 {text}"
         if kind == "why":
             return f"{topic} 为什么"
@@ -619,7 +663,7 @@ _DATE_OR_NUMBER = re.compile(r"\d{1,2}月\d{1,2}[日号]|[一二三四五六七�
 def _carry(state: DialogueState, part: Part) -> DialogueState:
     """The state after a question: it becomes the topic, unless it asks about what was shown ("这条") or only adds
     to the topic ("多久能发下来", "罚多少", "为什么", read with it): topics glued onto topics drift from what was asked."""
-    if part.follow_up in ("which_article", "simpler", "this_article", "more", "context", "consequence", "why", "confirm"):
+    if part.follow_up in ("which_article", "simpler", "this_article", "more", "context", "consequence", "why", "confirm", "document"):
         return state
     return replace(state, topic=part.query, subject=part.subjects[0] if part.subjects else state.subject)
 
