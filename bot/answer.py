@@ -112,7 +112,7 @@ class Answerer:
         if d.outcome == "articles":
             return c.articles_reply(d)
         if d.outcome == "partial":
-            return c.partial_reply(d)
+            return c.partial_reply(d, u.state.answers)
         return c.out_of_scope_reply(d.confidence)
 
     def _more(self, c: Composer, u: Understanding, part: Part, retrieval) -> Reply:

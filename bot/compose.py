@@ -293,16 +293,18 @@ class Composer:
         faq_hits = d.retrieval.faq if d.retrieval else ()
         return Reply("question", text, views, suggestions=self.suggest(faq_hits), confidence=d.confidence, source="articles")
 
-    def partial_reply(self, d: Decision) -> Reply:
+    def partial_reply(self, d: Decision, answers: tuple[str, ...] = ()) -> Reply:
         """The texts do not directly answer it: say so, then what comes nearest (the closest FAQ entry's answer, or the
-        closest article), not as if it answered."""
+        closest article), not as if it answered. Soon after what-to-do-now steps (`answers`: the earlier answers), the
+        question is about that situation: whom to tell about it."""
         faq_hits = d.retrieval.faq if d.retrieval else ()
+        your_case = (self._space + self.text("partial_your_case")) if self._steps_given(answers[-2:]) else ""
         if d.faq is not None:
             views = self.ordered([self.cite(c, d.confidence) for c in d.faq.citations])
-            text = self.text("partial_nearest", asked=asked(d.part.text)) + self._space + self.entry_text(d.faq)
+            text = self.text("partial_nearest", asked=asked(d.part.text)) + self._space + self.entry_text(d.faq) + your_case
             return Reply("question", text, views, suggestions=self.suggest(faq_hits, d.faq.id), confidence=d.confidence, coverage="partial", source=f"partial:{d.faq.id}", entry_id=d.faq.id)
         views = self.ordered([self.cite(Citation(h.doc_id, h.article, h.paragraph or None), h.score) for h in d.articles[:1]])
-        text = self.text("partial", asked=asked(d.part.text), source=self.source(views))
+        text = self.text("partial", asked=asked(d.part.text), source=self.source(views)) + your_case
         return Reply("question", text, views, suggestions=self.suggest(faq_hits), confidence=d.confidence, coverage="partial", source="partial")
 
     def why_reply(self, d: Decision, shown: tuple[Citation, ...]) -> Reply:
@@ -459,7 +461,7 @@ class Composer:
             views = self.ordered([self.cite(c) for c in shown[:2]])
             return Reply("question", self.text("plain_words") + self._space + self._space.join((report[0], report[-1])), views,
                          suggestions=self.starters[:3], confidence=1.0, source="simpler:report")
-        entry = self.corpus.entry_in(answers)
+        entry = self.corpus.entry_in(answers[-1:])  # what the last answer gave: an earlier entry is not "that"
         if entry is not None and entry.gist:
             views = self.ordered([self.cite(c) for c in entry.citations[:2]])
             return Reply("question", self.text("plain_words") + self._space + self.entry_text(entry, "gist"), views, suggestions=self.related_to(entry.citations[0].doc_id, entry.citations[0].article, entry.id), confidence=1.0, source=f"simpler:{entry.id}", entry_id=entry.id)

@@ -29,7 +29,7 @@ RESPONSE_FIELDS: dict[str, frozenset[str]] = {
     "out_of_scope": frozenset(), "sensitive": frozenset(),
     "report_intro": frozenset(), "report_footer": frozenset(), "report_and_answer": frozenset(),
     "self_involved_intro": frozenset(),
-    "article_lead": frozenset({"source"}), "more_lead": frozenset({"source"}), "partial": frozenset({"asked", "source"}), "partial_nearest": frozenset({"asked"}), "why_purpose": frozenset({"source"}),
+    "article_lead": frozenset({"source"}), "more_lead": frozenset({"source"}), "partial": frozenset({"asked", "source"}), "partial_nearest": frozenset({"asked"}), "partial_your_case": frozenset(), "why_purpose": frozenset({"source"}),
     "lookup_lead": frozenset({"doc_title", "label"}), "plain_words": frozenset(),
     "lookup_missing": frozenset({"doc_title", "count", "label", "last"}),
     "old_numbering": frozenset({"old", "new"}),

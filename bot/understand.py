@@ -31,7 +31,7 @@ _FORMS = (
     ("howmany", re.compile(r"多少|几[条个次年天种项类位名份岁级等倍]|几成|\bhow (many|much|long|often)\b")),
     ("why", re.compile(r"为什么|为啥|凭什么|为何|干嘛要|\bwhy\b")),
     ("what", re.compile(r"(怎么|怎样|如何)(规定|说|讲|写|要求|定义|解释)的?|what does .* say")),  # what the rule says, not how to act
-    ("how", re.compile(r"怎么|怎样|如何|咋|该做什么|要做什么|要干什么|得做什么|做什么|干什么|干啥|做啥|要做哪些|\bhow\b|what (should|can|must|do) (i|we|they|you|one)\b")),
+    ("how", re.compile(r"怎么|怎样|如何|咋|该做什么|要做什么|要干什么|得做什么|做什么|干什么|干啥|做啥|要做哪些|\bhow\b|what (should|can|must|do) (i|we|they|you|one)\b|what (should|can|must|shall) [a-z ]{1,30}\bdo\b")),
     ("what", re.compile(r"什么|哪些|哪个|哪种|哪类|哪条|啥|哪|\bwhat\b|\bwhich\b")),
 )
 _YESNO = re.compile(
