@@ -35,7 +35,7 @@ _FORMS = (
     ("what", re.compile(r"什么|哪些|哪个|哪种|哪类|哪条|啥|哪|\bwhat\b|\bwhich\b")),
 )
 _YESNO = re.compile(
-    r"吗|么[？?]?$|是否|是不是|能不能|可不可以|会不会|有没有|算不算|要不要|该不该|用不用|需不需要|需要不|对不对|行不行|可以不|是真的|对吧|吧[？?。]*$"
+    r"吗|么[？?]?$|是否|是不是|能不能|可不可以|会不会|有没有|算不算|要不要|该不该|用不用|需不需要|需要不|对不对|行不行|可以不|是真的|对吧|吧[？?。]*$|(?<=[\u4e00-\u9fff])不[？?]*$"  # "能给钱不": a verb and 不 at the end asks yes or no
     r"|^(is|are|can|could|do|does|did|should|must|will|would|may|am|have|has|was|were)\b"
 )
 
@@ -72,6 +72,7 @@ _CONSEQUENCE = re.compile(
     r"罚|处罚|处分|后果|会怎[么样]|怎么处理|负什么责任|担什么责任|法律责任|坐牢|判刑|拘留|判几年|追究|违反|违规|不遵守|不做|不执行|不履行|不配合|不报告|拒绝|^(那|要是|如果)?(我|我们)?(就)?不(给|交|提供|照做|去|签|说)(呢|的话|会怎样|会怎么样)"
     r"|penalt|punish|fine[ds]?\b|consequence|jail|prison|happens if|what if .* (don'?t|refuse)"
 )
+_NOT_DOING = re.compile(r"不(做|干|搞|弄|办|执行|履行|落实|遵守|培训|配合|照做|开展|组织|报告|上报)|没(做|干|搞|落实|履行|开展|组织)|\b(don'?t|do not|didn'?t|did not|fail)")
 _CONFIRM = re.compile(r"^(那)?(必须|一定|强制|非得|可以不|能不|是不是必须|是强制|硬性|一定要|必须要|非要)|^(is it|must|mandatory|compulsory|required)")
 _LEADING = re.compile(r"^(那|那么|还有|另外|如果|要是|假如|然后|and|so|then|but|what about|how about)\b|^(那|那么|还有|另外|如果|要是|假如|然后)")
 _REFERS_BACK = re.compile(r"这种|这类|这样的|那种|这个情况|这事|这件事|他们|她们|它们|^他|^她|^它|刚才|上面|前面说|你说的|\b(they|them|it|this|that|those|these|him|her|he|she)\b")
@@ -566,7 +567,9 @@ class Understander:
             # "要是我带了会怎么样": a person speaks of themselves, whoever the topic was about
             who = subjects[0] if subjects else ("公民" if _SPEAKER_ALONE.search(norm) else state.subject)
             liable = self._liable_as.get(who, "")
-            return f"{liable} {text} 违反规定的法律责任" if subjects else f"{topic} {liable}违反规定的法律责任 {text}"
+            # not doing a duty ("不做的话会被罚款吗") is what the liability articles call 不履行…义务; doing something, 违反规定
+            breach = "不履行反间谍安全防范义务的法律责任" if _NOT_DOING.search(norm) else "违反规定的法律责任"
+            return f"{liable} {text} {breach}" if subjects else f"{topic} {liable}{breach} {text}"
         if kind == "why":
             return f"{topic} 为什么"
         if kind in ("which_article", "simpler", "this_article", "more"):
