@@ -172,6 +172,7 @@ class Decider:
         self.subject_audience = {s.name: s.audience for s in corpus.subjects}
         self.subject_words = {s.name: [normalize(w) for w in s.words] for s in corpus.subjects}
         self._any_subject_word = frozenset(w for words in self.subject_words.values() for w in words)
+        self._channel_numbers = tuple(c.value for c in corpus.channels if c.value.isascii())
 
     def decide(self, u: Understanding, part: Part, retrieval: Retrieval, probs: dict[str, float]) -> Decision:
         """Intent first (sensitive, self-involved, report, premise, greeting, out of scope), then coverage."""
@@ -218,6 +219,8 @@ class Decider:
         report = probs["report"] + (probs["self_involved"] if u.past or u.denies else 0.0)
         asks = not u.state.is_empty  # a message in a conversation, about what was said ("我怕他们报复我")
         settled = (asks and report < t.report_in_conversation) or u.retaliation  # a witness asking what protects them
+        # "12339晚上也有人接吗" asks about the hotline, and tells of nothing seen or done
+        settled = settled or (part.form != "none" and self._names_channel(u.text) and not (u.past or u.involving))
         if (report >= t.report or top == "report" or (top == "self_involved" and u.involving)) and not settled:
             entry, sim, _ = self.best_entry(part, retrieval)
             close = entry if entry is not None and sim >= t.report_faq else None
@@ -229,6 +232,10 @@ class Decider:
         if not close and (probs["out_of_scope"] >= refuse_from or not retrieval.tokens and probs["question"] < 0.5):
             return Decision("out_of_scope", "out_of_scope", part, confidence=probs["out_of_scope"], retrieval=retrieval)
         return self._question(part, retrieval, probs, conversing=not u.state.is_empty)
+
+    def _names_channel(self, text: str) -> bool:
+        """Names a reporting channel by its number or address (12339, www.12339.gov.cn)."""
+        return any(number in text for number in self._channel_numbers)
 
     def _about_something_else(self, part: Part) -> bool:
         """A short message in a conversation whose own words the corpus never uses ("闯红灯罚多少", "厕所在哪"): not
