@@ -715,6 +715,7 @@ def test_an_intent_phrasing_under_two_labels_is_reported():
         (lambda e: e.update(form=["what"], verdict="算。"), "has a verdict but its form does not include yesno"),
         (lambda e: e.update(form=["yesno"], verdict="算，只要对方是境外组织就一定算。"), "must be a short sentence"),
         (lambda e: e.update(answer="算。" + e["answer"]), "answer starts with a yes/no verdict"),
+        (lambda e: e.update(coverage="partly"), "coverage 'partly' must be full (the default) or partial"),
         (lambda e: e.pop("gist"), "gist is missing"),
         (lambda e: e.update(gist="「" + e["gist"] + "」"), "without 「」 quotes"),
     ],

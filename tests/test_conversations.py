@@ -149,3 +149,37 @@ def test_an_english_question_phrased_loosely_gets_the_nearest_entry_on_the_top_a
     answer = real_answerer.answer("When is the awareness day again? want to plan an assembly around it")
     assert answer.coverage == "partial" and "1 November" in answer.answer
     assert ("zhejiang-2019", 15) in articles(answer)
+
+
+def test_a_question_the_texts_leave_open_gets_the_entry_written_for_it_as_a_partial_answer(real_answerer, corpus):
+    # n-report-mistake is marked coverage: partial (no text says what follows an honest mistake)
+    assert corpus.faq_by_id["n-report-mistake"].coverage == "partial"
+    _, answer = converse(real_answerer, "举报必须实名吗", "那我要是举报错了呢，会被追责吗")
+    assert answer.coverage == "partial" and answer.source == "partial:n-report-mistake"
+    assert ("jubao-jiangli-2022", 21) in articles(answer)
+
+
+def test_a_question_about_the_hotline_itself_is_no_report(real_answerer):
+    (answer,) = converse(real_answerer, "12339晚上也有人接吗")
+    assert answer.intent == "question"
+
+
+def test_after_report_steps_a_partial_answer_says_whom_to_tell_about_ones_case(real_answerer):
+    _, answer = converse(real_answerer, "我在海边捡到一个奇怪的浮标，上面有天线，还在闪灯，怎么办", "我已经把它搬回家了，会不会有事")
+    assert answer.coverage == "partial" and "12339" in answer.answer
+
+
+def test_simpler_please_explains_what_the_last_answer_showed_not_an_earlier_one(real_answerer):
+    first, _, simpler = converse(real_answerer, "外国人违反反间谍法会怎样", "我父母会不会受牵连", "说简单点")
+    # the second answer is no FAQ entry's: "说简单点" explains what it showed, not the first answer's entry
+    assert simpler.source != first.source.replace("faq:", "simpler:")
+
+
+def test_the_other_side_pressing_on_is_a_situation_to_act_on(real_answerer):
+    _, answer = converse(real_answerer, "我在游戏里认识一个哥哥 他让我拍部队的大门 给了我钱 我拍了", "他还让我继续拍 我该咋回他")
+    assert answer.intent == "report" and "12339" in answer.answer
+
+
+def test_a_follow_up_naming_only_another_text_asks_the_same_of_it(real_answerer):
+    _, answer = converse(real_answerer, "反间谍法什么时候施行的", "那浙江的办法呢")
+    assert ("zhejiang-2019", 23) in articles(answer) and "2019年9月1日" in answer.answer

@@ -32,6 +32,9 @@ def understander(fake_engine):
         ("Can I report anonymously?", "yesno"),
         ("我在军工厂上班", "none"),
         ("我都退休好几年了", "none"),  # 好几年: no question of how many
+        ("上报了能给钱不", "yesno"),  # a verb and 不 at the end
+        ("我不敢跟我妈说", "none"),
+        ("What should ordinary people do if they notice spying?", "how"),
     ],
 )
 def test_question_forms(text, form):
@@ -128,7 +131,35 @@ def test_a_consequence_question_naming_who_asks_what_the_penalty_provisions_say_
     # named by no one in the message: the topic says what was not done, the subject who is liable
     history = conversation(understander, "我们公司要做哪些反间谍防范工作", ("第八条…", [("zhejiang-2019", 8)]))
     part = understander.understand("不做的话呢", history).parts[0]
-    assert part.follow_up == "consequence" and "公司" in part.query and "单位违反" in part.query
+    # not doing a duty is what the penalty provisions call 不履行…义务 (办法第二十条, 反间谍法第五十六条)
+    assert part.follow_up == "consequence" and "公司" in part.query and "单位不履行反间谍安全防范义务" in part.query
+    # a person speaking of what they themselves might do is liable as a person, whoever the topic was about
+    history = conversation(understander, "外国公司请我做顾问，还要我把实验数据带过去", ("请先这样做…", [("zhejiang-2019", 19)]))
+    part = understander.understand("要是我带了会怎么样", history).parts[0]
+    assert part.follow_up == "consequence" and "公民违反规定" in part.query and "单位" not in part.query
+
+
+@pytest.mark.parametrize(
+    ("topic", "message", "document"),
+    [
+        ("反间谍法什么时候施行的", "那浙江的办法呢", "zhejiang-2019"),
+        ("举报有奖励吗", "那实施细则里怎么说", "shishixize-2017"),
+        ("When is the awareness day?", "and the national security one?", "guojiaanquanfa-2015"),
+    ],
+)
+def test_a_message_naming_only_another_text_asks_the_question_before_of_it(understander, topic, message, document):
+    history = conversation(understander, topic, ("…", [("zhejiang-2019", 15)]))
+    part = understander.understand(message, history).parts[0]
+    assert part.follow_up == "document" and part.document == document
+    assert part.query and not any(name in part.query for name in ("办法", "反间谍法", "实施细则", "national security"))
+    # a question about the text itself ("什么时候施行的") is a fact about the text named now
+    if "施行" in topic:
+        assert part.doc_fact == (document, ("effective",))
+
+
+def test_a_message_naming_a_text_and_asking_something_is_no_document_swap(understander):
+    history = conversation(understander, "举报有奖励吗", ("…", [("jubao-jiangli-2022", 11)]))
+    assert understander.understand("反间谍法对外国人有什么规定", history).parts[0].follow_up != "document"
 
 
 @pytest.mark.parametrize(
