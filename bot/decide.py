@@ -341,7 +341,7 @@ class Decider:
                 continue
             key = (
                 hit.similarity >= t.faq_same_question,  # a phrasing that is the question itself, as typed
-                part.form in entry.forms, self._about_subject(entry, part), cites_top,
+                part.form in entry.forms, self.about_subject(entry, part), cites_top,
                 cov is None or cov >= t.covered, hit.similarity,
             )
             if best_key is None or key > best_key:
@@ -366,7 +366,7 @@ class Decider:
             return True
         return form in entry.forms or not set(entry.forms) <= {"yesno"}
 
-    def _about_subject(self, entry: FaqEntry, part: Part) -> int:
+    def about_subject(self, entry: FaqEntry, part: Part) -> int:
         """How surely the entry is about who the question asks about: 2 written for them (or the question names
         nobody), 1 names them in its text ("学校…对学生进行行前教育" names students but is for schools), 0 neither."""
         if not part.subjects:
@@ -381,7 +381,7 @@ class Decider:
     def _for_another_subject(self, entry: FaqEntry, part: Part) -> bool:
         """The entry is written about another subject than the one asked about, and never names it: what a 重点单位
         must do does not answer "企业要每年培训几次"."""
-        return bool(part.subjects) and entry.topic in self.subject_words and entry.topic != part.subjects[0] and not self._about_subject(entry, part)
+        return bool(part.subjects) and entry.topic in self.subject_words and entry.topic != part.subjects[0] and not self.about_subject(entry, part)
 
     def _asked_as_yesno(self, retrieval: Retrieval, entry: FaqEntry) -> bool:
         """The phrasing the question matched is itself a yes/no question: the verdict answers the same thing."""

@@ -31,7 +31,7 @@ _FORMS = (
     ("howmany", re.compile(r"多少|几[条个次年天种项类位名份岁级等倍]|几成|\bhow (many|much|long|often)\b")),
     ("why", re.compile(r"为什么|为啥|凭什么|为何|干嘛要|\bwhy\b")),
     ("what", re.compile(r"(怎么|怎样|如何)(规定|说|讲|写|要求|定义|解释)的?|what does .* say")),  # what the rule says, not how to act
-    ("how", re.compile(r"怎么|怎样|如何|咋|该做什么|要做什么|要干什么|得做什么|做什么|干什么|干啥|做啥|要做哪些|\bhow\b|what (should|can|must|do) (i|we|they|you|one)\b|what (should|can|must|shall) [a-z ]{1,30}\bdo\b")),
+    ("how", re.compile(r"怎么|怎样|如何|咋|(向|去|到|找|跟|和)哪(里|儿|个地方)|该做什么|要做什么|要干什么|得做什么|做什么|干什么|干啥|做啥|要做哪些|\bhow\b|what (should|can|must|do) (i|we|they|you|one)\b|what (should|can|must|shall) [a-z ]{1,30}\bdo\b")),
     ("what", re.compile(r"什么|哪些|哪个|哪种|哪类|哪条|啥|哪|\bwhat\b|\bwhich\b")),
 )
 _YESNO = re.compile(
@@ -67,6 +67,7 @@ _SIMPLER = re.compile(
 _MEANING = re.compile(r"(什么|啥)意思[？?]*$|what does (it|that) mean")
 _THIS_ARTICLE = re.compile(r"(这|该|那|上面的?|刚才的?|上一)(一)?[条款项]|这(个|些)?(规定|条文|条款|法条)|this (article|rule|provision)|that (article|rule|provision)")
 _WHY = re.compile(r"^(那|可是|但是)?\s*(为什么|为啥|凭什么|为何|why)")
+OTHERS = re.compile(r"^(那)?(其他|其它|别的)(的)?(呢|人呢|单位呢|部门呢)?[？?]*$|^(and )?(the )?others\??$|^what about (the )?others")
 _MORE = re.compile(r"^(还有(吗|呢|别的|其他|什么|没有)?|其他的?呢|别的呢|然后呢|还有没有|除此之外|另外呢|再说说|继续|more|anything else|what else|and\??$|go on)")
 _CONSEQUENCE = re.compile(
     r"罚|处罚|处分|后果|会怎[么样]|怎么处理|负什么责任|担什么责任|法律责任|坐牢|判刑|拘留|判几年|追究|违反|违规|不遵守|不做|不执行|不履行|不配合|不报告|拒绝|^(那|要是|如果)?(我|我们)?(就)?不(给|交|提供|照做|去|签|说)(呢|的话|会怎样|会怎么样)"
@@ -85,6 +86,7 @@ _SELF_DID = re.compile(
     r"|(我|本人|我家人?|我孩子)[^，。？?！!]{0,6}?(被|遭到|受到)[^，。？?！!]{0,6}?(胁迫|威胁|要挟|骗|诱骗|策反|拉拢|控制|利用)"
     r"|\bi (already |have |had |just |once )?(sent|gave|shared|sold|took|signed|installed|leaked|passed|uploaded|photographed|handed)\b"
     r"|\bi (was|got|have been) (coerced|forced|tricked|blackmailed|recruited|threatened)"
+    r"|\b(paid|hired) me (to|for)\b"  # took the money for it: "someone paid me to send him documents"
     r"|(发过|给过|卖过|拍过|提供过|传过|泄露过|签过|寄过)[^，。？?！!]{0,10}?(资料|照片|图纸|文件|数据|信息|情报|东西|视频|位置)"
     r"|^(曾经?)?被[^，。？?！!]{0,4}?(骗|胁迫|威胁|要挟|诱骗|策反|拉拢)"
 )
@@ -121,9 +123,10 @@ _INJECTION = re.compile(
 _GREETING_ONLY = re.compile(
     r"^(?:(?:你好|您好|嗨|哈喽|哈啰|hello|hi|hey|在吗|在不在|有人吗|早上好|上午好|中午好|下午好|晚上好|早安|晚安|谢谢|多谢|感谢|谢啦|谢谢你|thanks?|thank you"
     r"|再见|拜拜|bye|goodbye|好的|好|嗯|ok|okay|明白了|知道了|懂了|收到|了解|我想问(一下|个问题|问题)?|请问|打扰了|小助手|机器人"
-    r"|哦|噢|喔|嗯嗯|哈哈|好滴|xiexie|nihao|zaijian|baibai|got it|great|cool|nice)[呀啊吗呢哈啦了!！。.,，～~\s]*)+$"
+    r"|哦|噢|喔|嗯嗯|哈哈|好滴|xiexie|nihao|zaijian|baibai|got it|great|cool|nice"
+    r"|(?:谢谢|感谢)(?:你|您)?的(?:解答|回答|帮助|耐心|讲解)|(?:很|非常|太|真)?(?:有帮助|有用|清楚|详细)|辛苦了|that helps|very helpful|helpful)[呀啊吗呢哈啦了!！。.,，～~\s]*)+$"
 )
-_THANKS = re.compile(r"谢|thank|xiexie", re.I)
+_THANKS = re.compile(r"谢|thank|xiexie|帮助|有用|清楚|详细|辛苦|helpful|that helps", re.I)
 _GOODBYE = re.compile(r"再见|拜拜|回头见|\bbye\b|goodbye|晚安|zaijian|baibai", re.I)
 _ACK = re.compile(r"^(好的|好|嗯|嗯嗯|哦|噢|喔|哈哈|好滴|ok|okay|明白了|知道了|懂了|收到|了解|got it|great|cool|nice)[呀啊了哦!！。.,，～~\s]*$")
 
@@ -163,6 +166,7 @@ _DOC_FACTS = (
     ("revised", re.compile(r"(修改|修订|改)过|有没有(修改|修订|改)|(修改|修订|改)了几次|\b(amended|revised)\b")),
     ("effective", re.compile(r"(什么时候|哪天|何时|哪一天|哪一?年|几号|啥时候)(开始)?(施行|实施|生效|执行|起施行|出的|出台|发布|颁布)|(施行|实施|生效)(日期|时间|的时间)|(从|自)哪天|when .*(take effect|in force|effective|start|issued|published)")),
 )
+_FACT_GLUE = re.compile(r"[吗呢吧嘛啊呀了的是还都也]|现在|目前|仍然|请问|一下|知道")
 _FACT_WORDS = re.compile(r"\d{4}年?|几次|修改|修订|以后|之后|发布|制定|颁布|出台|公布|签发|令号|号令|文号|多少条|几条|条数|有效|生效|管用|作废|失效|废止|过期|现行|施行|实施|执行|issued|order|articles|valid|force|effect|repealed|when|how many|how|many|what|take|took|\band\b|in\b")
 
 # ---------------------------------------------------------------- explicit article references
@@ -549,7 +553,9 @@ class Understander:
             return f"{text} 举报人人身安全面临危险 请求保护"
         if _RETALIATION.search(norm) and "报复" not in norm:  # "他会不会找我麻烦": what protects them, however it is put
             return f"{text} 怕被打击报复"
-        if not kind and subjects and _DUTY.search(norm) and set(self._content_tokens(norm)) <= _DUTY_WORDS:
+        # "企业要做什么" in the texts' words; not one already in them ("重点单位有哪些义务": the rewrite's 反间谍安全防范
+        # would pull it towards 第八条, on every 单位)
+        if not kind and subjects and _DUTY.search(norm) and set(self._content_tokens(norm)) <= _DUTY_WORDS and "义务" not in norm:
             word = next((w for w, s in self._subject_words if s.name == subjects[0] and w in norm), subjects[0])
             return f"{word}有哪些反间谍安全防范义务"
         if not kind or not topic:
@@ -572,6 +578,9 @@ class Understander:
             return f"{liable} {text} {breach}" if subjects else f"{topic} {liable}{breach} {text}"
         if kind == "why":
             return f"{topic} 为什么"
+        if kind == "more" and OTHERS.match(norm) and state.subject:  # the topic's question of the others
+            others = self._subject_pattern.sub(" ", normalize(topic)).strip() if self._subject_pattern else ""
+            return others or topic
         if kind in ("which_article", "simpler", "this_article", "more"):
             return topic
         return f"{topic} {text}"
@@ -639,6 +648,8 @@ class Understander:
         rest = _DOC_REFERENCE.sub("", rest)
         if self._content_tokens(rest) or self.subjects(rest):
             return None  # asks about something in the document ("跟学校有关的是哪几条"), not about the document
+        if not _DOC_NAME.search(norm) and not topic and len(_CJK_CHAR.findall(_FACT_GLUE.sub("", rest))) >= 4:
+            return None  # "竞业限制协议有效吗" asks about something else that may be valid, no text of ours
         doc_id = _document_named(norm) or (None if _PRIMARY_NAMED.search(norm) else _document_named(normalize(topic))) or self.primary
         return doc_id, tuple(facts)
 
@@ -750,4 +761,4 @@ def split_questions(text: str) -> list[str]:
     return parts or [text]
 
 
-__all__ = ["ArticleRef", "Citation", "OPEN_FORMS", "Part", "Subject", "Understander", "Understanding", "clean", "language", "question_form", "split_questions"]
+__all__ = ["ArticleRef", "Citation", "OPEN_FORMS", "OTHERS", "Part", "Subject", "Understander", "Understanding", "clean", "language", "question_form", "split_questions"]

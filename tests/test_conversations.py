@@ -183,3 +183,9 @@ def test_the_other_side_pressing_on_is_a_situation_to_act_on(real_answerer):
 def test_a_follow_up_naming_only_another_text_asks_the_same_of_it(real_answerer):
     _, answer = converse(real_answerer, "反间谍法什么时候施行的", "那浙江的办法呢")
     assert ("zhejiang-2019", 23) in articles(answer) and "2019年9月1日" in answer.answer
+
+
+def test_the_others_after_a_subjects_duties_are_another_subjects(real_answerer):
+    *_, media, others = converse(real_answerer, "街道办在反间谍安全防范上要干啥", "媒体有义务吗", "其他的呢")
+    assert ("zhejiang-2019", 18) in articles(media)
+    assert articles(others) and ("zhejiang-2019", 18) not in articles(others)

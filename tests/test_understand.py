@@ -32,7 +32,8 @@ def understander(fake_engine):
         ("Can I report anonymously?", "yesno"),
         ("我在军工厂上班", "none"),
         ("我都退休好几年了", "none"),  # 好几年: no question of how many
-        ("上报了能给钱不", "yesno"),  # a verb and 不 at the end
+        ("上报了能给钱不", "yesno"),
+        ("发现间谍行为应该向哪里举报？", "how"),  # where to go: what to do  # a verb and 不 at the end
         ("我不敢跟我妈说", "none"),
         ("What should ordinary people do if they notice spying?", "how"),
     ],
@@ -255,7 +256,8 @@ def test_a_fact_and_a_value_alone_are_a_premise(understander, message):
 
 @pytest.mark.parametrize(
     ("message", "greeting"),
-    [("你好", "greeting"), ("谢谢你", "thanks"), ("哦哦 谢谢", "thanks"), ("再见", "goodbye"), ("好的", "ack"), ("你好，企业要做什么", "")],
+    [("你好", "greeting"), ("谢谢你", "thanks"), ("哦哦 谢谢", "thanks"), ("再见", "goodbye"), ("好的", "ack"), ("你好，企业要做什么", ""),
+     ("谢谢你的解答，很有帮助", "thanks"), ("很有帮助", "thanks"), ("有帮助的规定有哪些", "")],
 )
 def test_a_greeting_only_when_the_message_is_only_that(understander, message, greeting):
     assert understander.understand(message).greeting == greeting
@@ -355,3 +357,8 @@ def test_a_question_on_what_the_measures_say_is_searched_within_them_without_the
     part = understander.understand(message).parts[0]
     assert part.document == document
     assert ("办法" in part.query) == (document is None and "办法" in message)
+
+
+@pytest.mark.parametrize(("message", "asks_a_fact"), [("这个办法现在还有效吗", True), ("还有效吗", True), ("竞业限制协议有效吗", False), ("劳动合同一共多少条", False)])
+def test_a_fact_about_a_text_is_asked_of_ours_only(understander, message, asks_a_fact):
+    assert (understander.understand(message).parts[0].doc_fact is not None) == asks_a_fact
