@@ -95,6 +95,7 @@ _INVOLVING = re.compile(
     r"照片|资料|图纸|文件|数据|信息|情报|视频|位置|参数|名单|架构|涉密|密级|机密|军|港|部队|舰|基地|境外|国外|外国|网友|对方|间谍|钱|兼职|稿|报酬|好处|协议|设备|仪器|盒子"
     r"|photo|picture|document|file|data|information|secret|classified|military|navy|naval|port|base|foreign|money|paid"
 )
+_HANDED_OVER = re.compile(r"(发|给|交|卖|寄|传|提供|透露|泄露)(给|了|过)|收了钱|收过钱|答应了|\b(sent|gave|sold|handed|passed|shared|leaked|told)\b")
 _TO_AUTHORITIES = re.compile(r"(给|向|交给|告诉|报告|提供给|交到)(了)?(国安|国家安全机关|派出所|公安|警察|12339|单位领导|保卫处|保密办)|state security|police")
 # "企业要做什么": who, and a bare "what must they do" — the domain's core question, asked in full for search
 _DUTY = re.compile(r"(要|该|得|需要|应该|应当|必须)?(做|干|负责|履行)(什么|啥|哪些)|义务|责任|职责|要求|注意什么|注意啥|duties|duty|obligations?|responsibilit|what (must|should|do) .* do")
@@ -292,6 +293,7 @@ class Understander:
         self._sensitive_asking = _alternation(sorted({normalize(w) for w in corpus.sensitive.get("asking", ())}, key=len, reverse=True))
         fact_names = [(normalize(n), f) for f in corpus.facts for n in f.names]
         self._fact_names = sorted(fact_names, key=lambda nf: len(nf[0]), reverse=True)
+        self._report_intros = tuple(str(r.get("report_intro", "")) for r in (corpus.responses, corpus.responses_en) if r.get("report_intro"))
         self._fact_values = sorted(((normalize(v), f) for f in corpus.facts for v in f.values), key=lambda vf: len(vf[0]), reverse=True)
 
     # ------------------------------------------------------------ public
@@ -304,7 +306,10 @@ class Understander:
         norm = normalize(text)
         greeting = self._greeting(norm)
         parts = self._parts(text, state) if not greeting else ()
-        confesses = _confesses(norm)
+        # a witness just told what to do ("我已经拍了照片，要不要发到群里") took pictures of what they saw: they confess
+        # only to handing something over
+        witness = any(a.startswith(self._report_intros) for a in map(to_simplified, state.answers[-2:]))
+        confesses = _confesses(norm) and not (witness and not _HANDED_OVER.search(norm))
         denies = bool(_NOT_DONE.search(norm))
         # after saying they did something, a question about punishment ("我会坐牢吗") is about them, and so is the
         # other side pressing on ("他还让我继续拍"): what to do now is stop and come forward
@@ -416,7 +421,9 @@ class Understander:
         form = question_form(norm)
         subjects = self.subjects(norm)
         lookup = self._lookup(norm, state.topic)
-        kind = "" if lookup or state.is_empty else self._follow_up_kind(norm, subjects)
+        doc_fact = self._doc_fact(norm, state.topic)
+        # a fact about a text ("一共多少条") stands alone, and is the topic "那反间谍法呢" asks of another text
+        kind = "" if lookup or doc_fact or state.is_empty else self._follow_up_kind(norm, subjects)
         swapped = self._document_swap(norm) if state.topic and not lookup else None
         if swapped:  # the question before, asked of another text
             return self._asked_of(text, swapped, state)
@@ -428,8 +435,8 @@ class Understander:
             kind = "context"
         if kind in ("confirm",):
             form = "yesno"
-        elif kind == "subject" and form == "none":
-            form = question_form(normalize(query))  # "那学校呢" asks what the question it stands for asked
+        elif kind == "subject" and question_form(norm.rstrip("?？")) == "none":
+            form = question_form(normalize(query))  # "那学校呢", "and companies?" ask what the question they stand for asked
         return Part(
             text=text,
             query=query,
@@ -438,7 +445,7 @@ class Understander:
             focus=self.focus(query if kind == "subject" else text),
             follow_up=kind,
             lookup=lookup,
-            doc_fact=self._doc_fact(norm, state.topic),
+            doc_fact=doc_fact,
             mentions=self._mentions(norm),
             premise=self._premise(norm, form),
             tied=self._tied(norm, subjects, state),

@@ -362,3 +362,17 @@ def test_a_question_on_what_the_measures_say_is_searched_within_them_without_the
 @pytest.mark.parametrize(("message", "asks_a_fact"), [("这个办法现在还有效吗", True), ("还有效吗", True), ("竞业限制协议有效吗", False), ("劳动合同一共多少条", False)])
 def test_a_fact_about_a_text_is_asked_of_ours_only(understander, message, asks_a_fact):
     assert (understander.understand(message).parts[0].doc_fact is not None) == asks_a_fact
+
+
+def test_a_witness_who_took_pictures_after_report_steps_confesses_nothing(understander):
+    history = conversation(understander, "我家楼顶有人装了个摄像头，正对着部队营区", ("请先这样做：\n不要声张…", [("zhejiang-2019", 19)]))
+    assert not understander.understand("我已经拍了照片，要不要发到业主群里", history).confesses
+    # handing something over is still told as what they did
+    assert understander.understand("我已经把照片发给他了", history).confesses
+
+
+def test_a_fact_about_a_text_is_the_topic_another_text_is_asked_of(understander):
+    history = conversation(understander, "这个办法是哪个部门发布的", ("…", []))
+    history += conversation(understander, "一共多少条", ("…", []))
+    part = understander.understand("那反间谍法呢", history).parts[0]
+    assert part.follow_up == "document" and part.doc_fact == ("fanjiandiefa-2023", ("count",))
