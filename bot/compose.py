@@ -26,7 +26,7 @@ GAP = re.compile(r"没有(直接|具体|明确|专门|单独|给出|作出|对)?
 _CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
 _CLAUSE_BREAK = re.compile(r"[，,；;：:]")
 _POINTS_BACK = re.compile(r"[这那它]|\b(this|that|it|they|them)\b", re.I)
-_QUESTION_TAIL = re.compile(r"[吗呢吧啊呀么嘛？?。!！，,\s]+$")
+_QUESTION_TAIL = re.compile(r"(?:[吗呢吧啊呀嘛？?。!！，,\s]|(?<![什怎那这多])么)+$")  # not the 么 of 什么
 _QUESTION_HEAD = re.compile(r"^(请问|我想问(一下)?|想问(一下)?|那么?|还有|另外|麻烦问一下)[，,\s]*")
 
 

@@ -197,6 +197,7 @@ def test_a_question_on_something_the_steps_just_given_speak_of_gets_that_step_ag
     [
         ("老师让我们查查反间谍法，间谍到底是什么意思", "间谍到底是什么意思"),  # the clause that asks, not the story
         ("请问举报电话是多少？", "举报电话是多少"),
+        ("那老师要做什么", "老师要做什么"),  # the 么 of 什么 stays
         ("我在一家云服务公司做运维，公司说要定期搞网络安全教育和技能考核，这是哪里规定的？",  # it points back: all of it
          "我在一家云服务公司做运维，公司说要定期搞网络安全教育和技能考核，这是哪里规定的"),
     ],
