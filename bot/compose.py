@@ -287,11 +287,14 @@ class Composer:
     def articles_reply(self, d: Decision, lead: str = "article_lead") -> Reply:
         """No FAQ entry fits, but an article covers the question: quote it, with its plain explanation when there is one."""
         views = self.ordered([self.cite(Citation(h.doc_id, h.article, h.paragraph or None), h.score) for h in d.articles])
-        text = self.text(lead, source=self.source(views))
-        if views and (entry := self.explainer(views[0].doc_id, views[0].article)) and entry.gist:
-            text += "\n" + self.text("plain_words") + self._space + self.entry_text(entry, "gist")
+        text = self.text(lead, source=self.source(views)) + self._plainly(views)
         faq_hits = d.retrieval.faq if d.retrieval else ()
         return Reply("question", text, views, suggestions=self.suggest(faq_hits), confidence=d.confidence, source="articles")
+
+    def _plainly(self, views: list[CitationView]) -> str:
+        """"简单地说：…": what the first article quoted says, in plain words, when an entry explains it ('' if none)."""
+        entry = self.explainer(views[0].doc_id, views[0].article) if views else None
+        return "\n" + self.text("plain_words") + self._space + self.entry_text(entry, "gist") if entry and entry.gist else ""
 
     def partial_reply(self, d: Decision, answers: tuple[str, ...] = ()) -> Reply:
         """The texts do not directly answer it: say so, then what comes nearest (the closest FAQ entry's answer, or the
@@ -304,7 +307,7 @@ class Composer:
             text = self.text("partial_nearest", asked=asked(d.part.text)) + self._space + self.entry_text(d.faq) + your_case
             return Reply("question", text, views, suggestions=self.suggest(faq_hits, d.faq.id), confidence=d.confidence, coverage="partial", source=f"partial:{d.faq.id}", entry_id=d.faq.id)
         views = self.ordered([self.cite(Citation(h.doc_id, h.article, h.paragraph or None), h.score) for h in d.articles[:1]])
-        text = self.text("partial", asked=asked(d.part.text), source=self.source(views)) + your_case
+        text = self.text("partial", asked=asked(d.part.text), source=self.source(views)) + self._plainly(views) + your_case
         return Reply("question", text, views, suggestions=self.suggest(faq_hits), confidence=d.confidence, coverage="partial", source="partial")
 
     def why_reply(self, d: Decision, shown: tuple[Citation, ...]) -> Reply:

@@ -189,3 +189,9 @@ def test_the_others_after_a_subjects_duties_are_another_subjects(real_answerer):
     *_, media, others = converse(real_answerer, "街道办在反间谍安全防范上要干啥", "媒体有义务吗", "其他的呢")
     assert ("zhejiang-2019", 18) in articles(media)
     assert articles(others) and ("zhejiang-2019", 18) not in articles(others)
+
+
+def test_a_partial_answer_from_an_article_says_plainly_what_it_says(real_answerer):
+    _, answer = converse(real_answerer, "When is the awareness day again? want to plan an assembly around it", "and the other one, the national security one?")
+    assert ("guojiaanquanfa-2015", 14) in articles(answer)
+    assert "15 April" in answer.answer or "April 15" in answer.answer  # the plain words of 第十四条, not only a pointer
