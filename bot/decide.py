@@ -216,7 +216,8 @@ class Decider:
         # the self-involvement vote adds to a report only for a message telling of an act, done or not ("I haven't
         # sent anything yet": a supposition, "要是我举报错了呢", reports nothing), and wins alone only for what espionage
         # is about (material, money, a foreign counterpart…: "出钱让我写单位内部情况" does, "公务员受了记过处分" does not)
-        report = probs["report"] + (probs["self_involved"] if u.past or u.denies else 0.0)
+        # ("公务员受了记过处分，多久以后才能晋升" tells of an act that involves none of it: no report)
+        report = probs["report"] + (probs["self_involved"] if (u.past or u.denies) and u.involving else 0.0)
         asks = not u.state.is_empty  # a message in a conversation, about what was said ("我怕他们报复我")
         settled = (asks and report < t.report_in_conversation) or u.retaliation  # a witness asking what protects them
         # "12339晚上也有人接吗" asks about the hotline, and tells of nothing seen or done
