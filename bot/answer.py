@@ -16,7 +16,7 @@ from .decide import Decider, Decision
 from .dialogue import Turn
 from .engine import Engine
 from .normalize import normalize
-from .understand import OTHERS, Part, Understanding
+from .understand import Part, Understanding
 
 __all__ = ["Answer", "Answerer", "CitationView", "Turn", "cache_key"]
 
@@ -121,8 +121,8 @@ class Answerer:
         # another entry, even on an article shown ("还有呢" after one duty of 第九条: its others), not one given already
         given = (self.corpus.entry_in((a,)) for a in u.state.answers)
         exclude = frozenset(e.id for e in given if e is not None)
-        if OTHERS.match(normalize(part.text)) and u.state.subject:  # "其他的呢" after 媒体's duties: the others', not more of 媒体's
-            about = replace(part, subjects=(u.state.subject,))
+        if part.others_than:  # "其他的呢" after 媒体's duties: the others', not more of 媒体's
+            about = replace(part, subjects=(part.others_than,))
             exclude |= {h.entry_id for h in retrieval.faq if (e := self.corpus.faq_by_id.get(h.entry_id)) and self.decider.about_subject(e, about) == 2}
         # what else is near the topic, not another answer to its exact question (that was given)
         entry, sim, cov = self.decider.best_entry(part, retrieval, exclude, gate=False)

@@ -67,7 +67,7 @@ _SIMPLER = re.compile(
 _MEANING = re.compile(r"(什么|啥)意思[？?]*$|what does (it|that) mean")
 _THIS_ARTICLE = re.compile(r"(这|该|那|上面的?|刚才的?|上一)(一)?[条款项]|这(个|些)?(规定|条文|条款|法条)|this (article|rule|provision)|that (article|rule|provision)")
 _WHY = re.compile(r"^(那|可是|但是)?\s*(为什么|为啥|凭什么|为何|why)")
-OTHERS = re.compile(r"^(那)?(其他|其它|别的)(的)?(呢|人呢|单位呢|部门呢)?[？?]*$|^(and )?(the )?others\??$|^what about (the )?others")
+_OTHERS = re.compile(r"^(那)?(其他|其它|别的)(的)?(呢|人呢|单位呢|部门呢)?[？?]*$|^(and )?(the )?others\??$|^what about (the )?others")
 _MORE = re.compile(r"^(还有(吗|呢|别的|其他|什么|没有)?|其他的?呢|别的呢|然后呢|还有没有|除此之外|另外呢|再说说|继续|more|anything else|what else|and\??$|go on)")
 _CONSEQUENCE = re.compile(
     r"罚|处罚|处分|后果|会怎[么样]|怎么处理|负什么责任|担什么责任|法律责任|坐牢|判刑|拘留|判几年|追究|违反|违规|不遵守|不做|不执行|不履行|不配合|不报告|拒绝|^(那|要是|如果)?(我|我们)?(就)?不(给|交|提供|照做|去|签|说)(呢|的话|会怎样|会怎么样)"
@@ -242,6 +242,7 @@ class Part:
     mentions: tuple[str, str, tuple[str, ...]] | None = None  # "跟学校有关的是哪几条": (doc_id, what, the words for it)
     premise: tuple[Fact, str] | None = None  # a fact named with a value: (the fact, the value written)
     document: str | None = None  # the one text the question names ("浙江办法里…", "反间谍法对…"): it is asked about that text
+    others_than: str = ""  # "其他的呢" after 媒体's duties: the subject the question is no longer about
     tied: bool = False  # leans on the conversation: points back, shares a word with the topic, or has no subject of its own after a situation
 
 
@@ -421,13 +422,14 @@ class Understander:
         form = question_form(norm)
         subjects = self.subjects(norm)
         lookup = self._lookup(norm, state.topic)
-        doc_fact = self._doc_fact(norm, state.topic)
-        # a fact about a text ("一共多少条") stands alone, and is the topic "那反间谍法呢" asks of another text
-        kind = "" if lookup or doc_fact or state.is_empty else self._follow_up_kind(norm, subjects)
         swapped = self._document_swap(norm) if state.topic and not lookup else None
         if swapped:  # the question before, asked of another text
             return self._asked_of(text, swapped, state)
-        query = self._resolve(text, norm, kind, subjects, state)
+        doc_fact = self._doc_fact(norm, state.topic)
+        # a fact about a text ("一共多少条") stands alone, and is the topic "那反间谍法呢" asks of another text
+        kind = "" if lookup or doc_fact or state.is_empty else self._follow_up_kind(norm, subjects)
+        others_than = state.subject if kind == "more" and _OTHERS.match(norm) else ""
+        query = self._resolve(text, norm, kind, subjects, state, others_than)
         document = self._document_asked(norm)
         if document:  # searched within that text (Corpus.scope): its name says nothing about what is asked
             query = _DOC_NAME.sub(" ", query).strip() or query
@@ -450,6 +452,7 @@ class Understander:
             premise=self._premise(norm, form),
             tied=self._tied(norm, subjects, state),
             document=document,
+            others_than=others_than,
         )
 
     def _document_swap(self, norm: str) -> str | None:
@@ -553,7 +556,7 @@ class Understander:
             and self.segmenter.is_specific(t)
         ]
 
-    def _resolve(self, text: str, norm: str, kind: str, subjects: tuple[str, ...], state: DialogueState) -> str:
+    def _resolve(self, text: str, norm: str, kind: str, subjects: tuple[str, ...], state: DialogueState, others_than: str = "") -> str:
         """The question in full, for search."""
         topic = state.topic
         if _THREATENED.search(norm):  # in danger now: the protection a reporter can ask for
@@ -585,7 +588,7 @@ class Understander:
             return f"{liable} {text} {breach}" if subjects else f"{topic} {liable}{breach} {text}"
         if kind == "why":
             return f"{topic} 为什么"
-        if kind == "more" and OTHERS.match(norm) and state.subject:  # the topic's question of the others
+        if others_than:  # the topic's question of the others
             others = self._subject_pattern.sub(" ", normalize(topic)).strip() if self._subject_pattern else ""
             return others or topic
         if kind in ("which_article", "simpler", "this_article", "more"):
@@ -768,4 +771,4 @@ def split_questions(text: str) -> list[str]:
     return parts or [text]
 
 
-__all__ = ["ArticleRef", "Citation", "OPEN_FORMS", "OTHERS", "Part", "Subject", "Understander", "Understanding", "clean", "language", "question_form", "split_questions"]
+__all__ = ["ArticleRef", "Citation", "OPEN_FORMS", "Part", "Subject", "Understander", "Understanding", "clean", "language", "question_form", "split_questions"]
