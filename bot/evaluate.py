@@ -164,8 +164,10 @@ def evaluate_questions(engine: Engine, answerer: Answerer, items: list[EvalItem]
                 per_mode[mode]["h3"].append(prank is not None and prank <= 3)
                 per_mode[mode]["rr"].append(1 / prank if prank else 0.0)
         shown_rank = _rank_of_gold(shown, gold)
-        if shown_rank is None or shown_rank > 3:
-            misses.append({"q": item.q, "gold": sorted(gold), "shown": shown[:3], "source": answer.source})
+        first_primary = per_mode["answer"]["h1"][-1] if primary_gold and item.intent == "question" else True
+        if shown_rank is None or shown_rank > 3 or not first_primary:
+            miss = "not shown" if shown_rank is None or shown_rank > 3 else "measures' article not first"
+            misses.append({"q": item.q, "gold": sorted(gold), "shown": shown[:3], "source": answer.source, "miss": miss})
 
     empty = []  # the encoder's fixed cost per call: what even an empty question takes
     for _ in range(50):
