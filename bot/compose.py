@@ -158,8 +158,7 @@ class Composer:
     # ------------------------------------------------------------ citations
 
     def cite(self, c: Citation, score: float = 1.0) -> CitationView | None:
-        """The verbatim text a citation points at, as shown; a 项 comes with its 款's lead sentence, which often
-        holds what the item means (the penalty of 反间谍法第六十条 is in the lead, not in the items)."""
+        """The verbatim text a citation points at, as shown (Corpus.quoted)."""
         doc = self.corpus.documents.get(c.doc_id)
         art = doc.article(c.article) if doc else None
         if doc is None or art is None or not doc.is_current:
@@ -173,9 +172,7 @@ class Composer:
                 return None
             if c.item is not None and 1 <= c.item <= len(para.items):
                 items = (c.item,)
-                text = "\n".join(x for x in (para.lead, para.items[c.item - 1]) if x)
-            else:
-                text = para.text
+            text = self.corpus.quoted(c) if items else para.text
         if self.english:
             notes = [
                 self.text("old_numbering", old=f"Article {old}", new=", ".join(english_label(n.article, n.paragraph) for n in ref.new))
@@ -276,7 +273,9 @@ class Composer:
         An answer that says what the texts do not say ("办法没有规定具体多久查一次") is a partial answer."""
         entry = d.faq
         top = d.articles[0].key if d.articles else None
-        citations = sorted(entry.citations, key=lambda c: (c.doc_id, c.article) != top)
+        liability = self.corpus.liability[0] if d.part.asks_penalty else frozenset()
+        # what follows is said by the liability articles: they lead an answer to "有什么后果", then the top-ranked one
+        citations = sorted(entry.citations, key=lambda c: (f"{c.doc_id}/{c.article}" not in liability, (c.doc_id, c.article) != top))
         body = self.entry_text(entry)
         text = f"{self.entry_text(entry, 'verdict')}{' ' if self.english else ''}{body}" if d.verdict else body
         views = self.ordered([self.cite(c, d.confidence) for c in citations])

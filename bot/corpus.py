@@ -487,6 +487,15 @@ class Corpus:
             return para.text
         return para.items[citation.item - 1] if 1 <= citation.item <= len(para.items) else None
 
+    def quoted(self, citation: Citation) -> str | None:
+        """The text a citation shows: a 项 comes with its 款's lead sentence, which often holds what the item means
+        (the penalty of 反间谍法第六十条 is in the lead, not in the items; 第六条's 协调和指导 is in its lead)."""
+        text = self.resolve(citation)
+        if text is None or citation.item is None:
+            return text
+        lead = self.article(citation.doc_id, citation.article).paragraph(citation.paragraph).lead
+        return "\n".join(x for x in (lead, text) if x)
+
     def current_counterparts(self, doc_id: str, article: int) -> list[tuple[int, CrossRef]]:
         """For an article citing the 2014 反间谍法 by number: (old article, its 2023 counterpart) pairs."""
         doc = self.documents.get(doc_id)

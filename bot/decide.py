@@ -38,6 +38,7 @@ class Thresholds:
     faq_very_close: float = 0.95  # a phrasing this close answers whatever the coverage (paraphrases share few words)
     faq_keeps_in_scope: float = 0.92  # a FAQ phrasing this close overrides an out_of_scope vote
     covered: float = 0.6  # share of the focus a candidate must contain to answer
+    fully_covered: float = 0.99  # contains every focus term: preferred to one missing a specific word
     partly_covered: float = 0.3  # below this the closest article is unrelated: out of scope, not a partial answer
     article_similarity: float = 0.84  # an article answers on its own only from this similarity up
     report_faq: float = 0.92  # a report answer also gives a FAQ answer this close to the message
@@ -64,6 +65,7 @@ class Answerability:
 
 
 FAQ_CANDIDATES = 4  # close FAQ matches considered for the answer
+COVERING_ARTICLES = 5  # top-ranked articles searched for one containing what an entry leaves out
 NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千万]+[年月日天个条次元倍项级档周小时分钟]|半年|每年|每月")
 _AMOUNT = r"(?:\d+|[一二两三四五六七八九十百千万]+)\s*(?:万|千)?\s*"
 # What a how-many / how-long question asks for, by the word after 多少 / 几, and the units an answer must give it in.
@@ -101,7 +103,7 @@ class Coverage:
         self.entry_tokens: dict[str, set[str]] = {}
         self.entry_text: dict[str, str] = {}
         for entry in corpus.faq:
-            cited = [corpus.resolve(c) or "" for c in entry.citations]
+            cited = [corpus.quoted(c) or "" for c in entry.citations]  # what the answer shows
             text = " ".join((*entry.questions, entry.answer, *cited))
             self.entry_text[entry.id] = normalize(text)
             self.entry_tokens[entry.id] = set(segmenter.tokens(text))
@@ -188,7 +190,7 @@ class Decider:
             return Decision("report", "report", part, faq=entry if sim >= self.t.report_faq else None, confidence=1.0, retrieval=retrieval)
         if part.premise is not None:
             return Decision("premise", "question", part, confidence=1.0, retrieval=retrieval)
-        if part.follow_up and self._about_something_else(part):
+        if part.follow_up and not u.retaliation and self._about_something_else(part):  # "他会不会找我麻烦" is about the topic
             return Decision("out_of_scope", "out_of_scope", part, confidence=1.0, retrieval=retrieval)
         if part.follow_up:
             # Read with the topic, the classifier votes on the topic's words too: a follow-up is a question about it.
@@ -288,6 +290,13 @@ class Decider:
             entry = None
         if entry is not None and entry.coverage == "partial":  # written for the question, which the texts leave open
             return Decision("partial", "question", part, faq=entry, articles=retrieval.articles[:1], coverage=cov, confidence=sim, retrieval=retrieval)
+        # "国安会不会同其他单位会商…": an entry that leaves out what makes the question specific (会商) does not answer
+        # it when a top-ranked article says it (第十三条)
+        # (an English question's coverage is only its glossary terms': too little to overrule the entry by)
+        uncovered = entry is not None and sim < t.faq_very_close and cov is not None and cov < t.covered and language(part.text) != "en"
+        covering = self._covering_article(part, retrieval, than=cov) if uncovered else None
+        if covering is not None:
+            return Decision("articles", "question", part, articles=(covering,), coverage=self.coverage.of_article(part.focus, covering.key), confidence=sim, retrieval=retrieval)
         if entry is not None:
             # the verdict answers the entry's own question: only said when the question is surely that one (a yes/no
             # question it covers well), not for "有没有修改过" matched to "是不是全省都适用"
@@ -308,7 +317,12 @@ class Decider:
         english_in_domain = language(part.text) == "en" and p_domain >= 0.9
         near_faq = retrieval.signals.get("dense_faq_max", 0.0) >= t.faq_keeps_in_scope
         if part.follow_up or near_faq or (self._in_domain(part, p_domain, conversing) and (cov is None or cov >= t.partly_covered or nearest is not None or english_in_domain)):
-            return Decision("partial", "question", part, faq=nearest, articles=retrieval.articles[:1], coverage=near_cov if nearest else cov, confidence=max(near_sim, law_sim), retrieval=retrieval)
+            # the nearest is what contains most of the question: an article saying its words before an entry that does not
+            covering = None if language(part.text) == "en" else self._covering_article(part, retrieval, than=near_cov if nearest and near_cov is not None else cov or 0.0)
+            if covering is not None:
+                nearest, near_cov, cov = None, None, self.coverage.of_article(part.focus, covering.key)
+            articles = (covering,) if covering is not None else retrieval.articles[:1]
+            return Decision("partial", "question", part, faq=nearest, articles=articles, coverage=near_cov if nearest else cov, confidence=max(near_sim, law_sim), retrieval=retrieval)
         return Decision("out_of_scope", "out_of_scope", part, coverage=cov, confidence=probs["out_of_scope"], retrieval=retrieval)
 
     def best_entry(
@@ -340,14 +354,28 @@ class Decider:
             )
             if gate and (not answers or self._for_another_subject(entry, part)):
                 continue
+            # covering the question comes first, every word of it best; then its form and subject (an English
+            # question's coverage is only its glossary terms': too little to rank by)
+            covers = english or cov is None or cov >= t.covered
             key = (
                 hit.similarity >= t.faq_same_question,  # a phrasing that is the question itself, as typed
-                part.form in entry.forms, self.about_subject(entry, part), cites_top,
-                cov is None or cov >= t.covered, hit.similarity,
+                covers, covers and (english or cov is None or cov >= t.fully_covered),
+                part.form in entry.forms, self.about_subject(entry, part), cites_top, hit.similarity,
             )
             if best_key is None or key > best_key:
                 best, best_key = (entry, hit.similarity, cov), key
         return best if best else (None, 0.0, None)
+
+    def _covering_article(self, part: Part, retrieval: Retrieval, than: float) -> ArticleHit | None:
+        """The first of the top-ranked articles that contains the question's focus (covered) and more of it than `than`;
+        none for a question of one term ("不做的话会被罚款吗": 罚款), too little to tell one article from another by."""
+        if sum(not t.isascii() for t in part.focus) < 2:
+            return None
+        for hit in retrieval.articles[:COVERING_ARTICLES]:
+            cov = self.coverage.of_article(part.focus, hit.key)
+            if cov is not None and cov >= self.t.covered and cov > than:
+                return hit
+        return None
 
     @staticmethod
     def _gives_number(part: Part, text: str) -> bool:

@@ -69,10 +69,16 @@ _THIS_ARTICLE = re.compile(r"(这|该|那|上面的?|刚才的?|上一)(一)?[�
 _WHY = re.compile(r"^(那|可是|但是)?\s*(为什么|为啥|凭什么|为何|why)")
 _OTHERS = re.compile(r"^(那)?(其他|其它|别的)(的)?(呢|人呢|单位呢|部门呢)?[？?]*$|^(and )?(the )?others\??$|^what about (the )?others")
 _MORE = re.compile(r"^(还有(吗|呢|别的|其他|什么|没有)?|其他的?呢|别的呢|然后呢|还有没有|除此之外|另外呢|再说说|继续|more|anything else|what else|and\??$|go on)")
-_CONSEQUENCE = re.compile(
-    r"罚|处罚|处分|后果|会怎[么样]|怎么处理|负什么责任|担什么责任|法律责任|坐牢|判刑|拘留|判几年|追究|违反|违规|不遵守|不做|不执行|不履行|不配合|不报告|拒绝|^(那|要是|如果)?(我|我们)?(就)?不(给|交|提供|照做|去|签|说)(呢|的话|会怎样|会怎么样)"
-    r"|penalt|punish|fine[ds]?\b|consequence|jail|prison|happens if|what if .* (don'?t|refuse)"
+# asks what follows from something: a penalty, a consequence
+_PENALTY = (
+    r"罚|处罚|处分|后果|会怎[么样]|怎么处理|负什么责任|担什么责任|法律责任|坐牢|判刑|拘留|判几年|追究"
+    r"|penalt|punish|fine[ds]?\b|consequence|jail|prison|happens if"
 )
+_CONSEQUENCE = re.compile(
+    _PENALTY + r"|违反|违规|不遵守|不做|不执行|不履行|不配合|不报告|拒绝|^(那|要是|如果)?(我|我们)?(就)?不(给|交|提供|照做|去|签|说)(呢|的话|会怎样|会怎么样)"
+    r"|what if .* (don'?t|refuse)"
+)
+_ASKS_PENALTY = re.compile(_PENALTY)
 _NOT_DOING = re.compile(r"不(做|干|搞|弄|办|执行|履行|落实|遵守|培训|配合|照做|开展|组织|报告|上报)|没(做|干|搞|落实|履行|开展|组织)|\b(don'?t|do not|didn'?t|did not|fail)")
 _CONFIRM = re.compile(r"^(那)?(必须|一定|强制|非得|可以不|能不|是不是必须|是强制|硬性|一定要|必须要|非要)|^(is it|must|mandatory|compulsory|required)")
 _LEADING = re.compile(r"^(那|那么|还有|另外|如果|要是|假如|然后|and|so|then|but|what about|how about)\b|^(那|那么|还有|另外|如果|要是|假如|然后)")
@@ -244,6 +250,7 @@ class Part:
     document: str | None = None  # the one text the question names ("浙江办法里…", "反间谍法对…"): it is asked about that text
     others_than: str = ""  # "其他的呢" after 媒体's duties: the subject the question is no longer about
     tied: bool = False  # leans on the conversation: points back, shares a word with the topic, or has no subject of its own after a situation
+    asks_penalty: bool = False  # asks what follows ("拒绝提供证据有什么后果"): the liability articles answer it first
 
 
 @dataclass(frozen=True)
@@ -444,7 +451,8 @@ class Understander:
             query=query,
             form=form,
             subjects=subjects or (self.subjects(query) if kind else ()),
-            focus=self.focus(query if kind == "subject" else text),
+            # a question asked anew in the texts' words ("他会不会找我麻烦": 打击报复) is about what those words say
+            focus=self.focus(query if kind == "subject" or (not kind and query != text) else text),
             follow_up=kind,
             lookup=lookup,
             doc_fact=doc_fact,
@@ -453,6 +461,7 @@ class Understander:
             tied=self._tied(norm, subjects, state),
             document=document,
             others_than=others_than,
+            asks_penalty=kind == "consequence" or bool(_ASKS_PENALTY.search(norm)),
         )
 
     def _document_swap(self, norm: str) -> str | None:

@@ -229,3 +229,35 @@ def test_an_entry_half_covering_a_question_that_names_what_no_text_does_is_only_
     # a place or a compound of the texts' words is no such thing ("在宁波的外资企业", "政府部门")
     local = part("在宁波的政府部门要举报奖励吗", form="yesno", focus=("宁波", "政府部门", "举报", "奖励"))
     assert not answerer.decider._names_what_no_text_does(local)
+
+
+def test_an_entry_containing_the_question_wins_over_one_written_for_its_form_that_does_not(answerer, corpus):
+    """"反间谍案件会不会在部门之间移送": 第十三条's entry says 移送办案, though written for what-questions; the yes/no
+    entry on information and cooperation never says it."""
+    form_only, covering = corpus.faq_by_id["m07-info-and-cooperation"], corpus.faq_by_id["m13-four-ways"]
+    assert "yesno" in form_only.forms and "yesno" not in covering.forms
+    asked = part("反间谍案件会不会在部门之间移送", form="yesno", focus=("反间谍", "案件", "部门", "移送"))
+    hits = retrieval(13, [(form_only.id, 0.95), (covering.id, 0.94)])
+    assert answerer.decider.best_entry(asked, hits)[0].id == covering.id
+    without = part("反间谍案件会不会在部门之间移送", form="yesno", focus=("反间谍", "部门"))  # both contain it all: the form decides
+    assert answerer.decider.best_entry(without, hits)[0].id == form_only.id
+
+
+def test_an_entry_leaving_out_what_a_top_article_says_gives_way_to_that_article(answerer):
+    """"国安会不会同其他单位会商…情况": the inspection entry never says 会商; 第十三条, ranked second, does."""
+    asked = part("国安会不会同其他单位会商反间谍安全防范情况", form="yesno", focus=("国家安全机关", "单位", "会商", "反间谍安全防范", "情况"))
+    hits = Retrieval("q", ("q",), (ArticleHit(PRIMARY, 8, 1.5), ArticleHit(PRIMARY, 13, 1.1)), (FaqHit("m06-inspection", 1.0, "?", 0.94),))
+    d = answerer.decider._question(asked, hits, {"question": 1.0, "out_of_scope": 0.0})
+    assert d.outcome == "articles" and d.articles[0].article == 13
+    one_term = part("会商吗", form="yesno", focus=("会商",))  # one word is too little to choose an article by
+    assert answerer.decider._covering_article(one_term, hits, than=0.0) is None
+
+
+def test_the_liability_articles_lead_an_answer_to_what_follows(answerer, corpus):
+    """"拒绝向国家安全机关提供证据有什么后果": the entry cites the duty (第十二条) first, the penalty (第二十一条) second."""
+    entry = corpus.faq_by_id["n-refuse-evidence"]
+    assert [c.article for c in entry.citations][:2] == [12, 21]
+    for text, first in (("拒绝向国家安全机关提供证据有什么后果", 21), ("公民要如实提供证据吗", 12)):
+        asked = answerer.engine.understander.understand(text, []).parts[0]
+        d = answerer.decider._question(asked, retrieval(12, [(entry.id, 0.97)]), {"question": 1.0, "out_of_scope": 0.0})
+        assert answerer.composer.faq_reply(d).citations[0].article == first

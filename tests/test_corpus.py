@@ -198,6 +198,15 @@ def test_resolve_article_paragraph_and_item(corpus):
     assert corpus.resolve(Citation("zhejiang-2019", 19, 2)).startswith("对举报的涉嫌间谍行为")
 
 
+def test_an_item_is_quoted_with_its_paragraphs_lead(corpus):
+    """What an answer shows of a 项 (and what its coverage is judged by): 第六条's 协调和指导 is in the lead."""
+    lead = corpus.primary.article(6).paragraphs[0].lead
+    item = Citation("zhejiang-2019", 6, 1, 3)
+    assert "协调和指导" in lead and corpus.quoted(item) == f"{lead}\n{corpus.resolve(item)}"
+    assert corpus.quoted(Citation("zhejiang-2019", 6, 1)) == corpus.resolve(Citation("zhejiang-2019", 6, 1))
+    assert corpus.quoted(Citation("zhejiang-2019", 6, 1, 6)) is None
+
+
 @pytest.mark.parametrize(
     "citation",
     [Citation("zhejiang-2019", 24), Citation("zhejiang-2019", 6, 3), Citation("zhejiang-2019", 6, 1, 6),

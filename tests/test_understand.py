@@ -376,3 +376,30 @@ def test_a_fact_about_a_text_is_the_topic_another_text_is_asked_of(understander)
     history += conversation(understander, "一共多少条", ("…", []))
     part = understander.understand("那反间谍法呢", history).parts[0]
     assert part.follow_up == "document" and part.doc_fact == ("fanjiandiefa-2023", ("count",))
+
+
+@pytest.mark.parametrize(
+    "text, focus",
+    [
+        ("那我要是举报错了呢，会被追责吗", ("举报", "处分")),  # 要是: "if", not what it is about
+        ("反间谍案件会不会在部门之间移送", ("反间谍", "案件", "部门", "之间", "移送")),
+        ("保密局、网信办在反间谍防范里要做什么", ("保密", "网信", "反间谍", "防范")),  # 网信 is one word, 保密局 the texts' 保密
+    ],
+)
+def test_the_focus_keeps_what_a_question_is_about_and_drops_how_it_is_put(understander, text, focus):
+    assert understander.understand(text, []).parts[0].focus == focus
+
+
+@pytest.mark.parametrize(
+    "text, asks",
+    [("拒绝向国家安全机关提供证据有什么后果", True), ("不给国家安全机关提供协助会被处罚吗", True), ("公民要如实提供证据吗", False), ("可以拒绝吗", False)],
+)
+def test_a_question_on_what_follows_is_told_from_one_on_the_duty(understander, text, asks):
+    assert understander.understand(text, []).parts[0].asks_penalty is asks
+
+
+def test_a_question_asked_anew_in_the_texts_words_is_about_those_words(understander):
+    """"我说了他会不会找我麻烦" after report steps is searched, and judged, as 打击报复."""
+    history = [Turn("user", "我们小区对面是部队，有个外地人天天拿长镜头拍"), Turn("bot", "请先这样做：…拨打12339")]
+    part = understander.understand("我说了他会不会找我麻烦", history).parts[0]
+    assert "报复" in part.query and "报复" in "".join(part.focus)
