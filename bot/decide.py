@@ -76,6 +76,7 @@ _UNITS = (
     (re.compile(r"(多少|几)(个)?(人|名)"), re.compile(_AMOUNT + "(个)?(人|名)")),
     (re.compile(r"(多少|几)(次|回)|how often|how many times"), re.compile(_AMOUNT + "次|每年|每月|定期")),
 )
+_SALUTATIONS = ENGLISH_FUNCTION_WORDS | {"hi", "hello", "hey", "thanks", "thank", "bye"}
 LENIENCY = ("fanjiandiefa-2023", 55)  # 自首、立功…可以从轻、减轻或者免除处罚；受胁迫或者受诱骗…可以不予追究
 
 
@@ -273,7 +274,8 @@ class Decider:
         return len(word) - len(covered) <= 1  # an affix may be left over (省政府)
 
     def _has_content(self, part: Part) -> bool:
-        return any(self.coverage.known(t) and self.coverage.weight(t) > 2.0 for t in part.focus)
+        """Says something beyond a greeting ("Hi, what can you do?" says nothing: hi and function words)."""
+        return any(self.coverage.known(t) and self.coverage.weight(t) > 2.0 and t not in _SALUTATIONS for t in part.focus)
 
     def _question(
         self, part: Part, retrieval: Retrieval, probs: dict[str, float], conversing: bool = False, exclude: frozenset[str] = frozenset()

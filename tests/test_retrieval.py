@@ -107,6 +107,7 @@ def test_measures_come_before_national_law(real_engine):
         ("What do these rules require of schools?", "question"),
         ("When do the Zhejiang rules come into force?", "question"),
         ("How do I extend my visa?", "out_of_scope"),
+        ("Hi, what can you do?", "greeting"),  # hi and function words say nothing more
         ("公务员受了记过处分，多久以后才能晋升", "question"),  # something done, but nothing espionage is about: no report
         ("有个自称咨询公司的人加我微信，出钱让我写单位内部情况的分析报告", "report"),
     ],
