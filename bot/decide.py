@@ -356,13 +356,14 @@ class Decider:
             )
             if gate and (not answers or self._for_another_subject(entry, part)):
                 continue
-            # covering the question comes first, every word of it best; then its form and subject (an English
-            # question's coverage is only its glossary terms': too little to rank by)
+            # covering the question comes first; then being written for whom it asks about, covering every word of
+            # it, and answering its form (an English question's coverage is only its glossary terms': too little to
+            # rank by)
             covers = english or cov is None or cov >= t.covered
             key = (
                 hit.similarity >= t.faq_same_question,  # a phrasing that is the question itself, as typed
-                covers, covers and (english or cov is None or cov >= t.fully_covered),
-                part.form in entry.forms, self.about_subject(entry, part), cites_top, hit.similarity,
+                covers, self.about_subject(entry, part), covers and (english or cov is None or cov >= t.fully_covered),
+                part.form in entry.forms, cites_top, hit.similarity,
             )
             if best_key is None or key > best_key:
                 best, best_key = (entry, hit.similarity, cov), key
@@ -370,10 +371,9 @@ class Decider:
 
     def _covering_article(self, part: Part, retrieval: Retrieval, than: float) -> ArticleHit | None:
         """The first of the top-ranked articles that contains the question's focus (covered) and more of it than `than`;
-        none for a question of one term ("不做的话会被罚款吗": 罚款), too little to tell one article from another by."""
-        if sum(not t.isascii() for t in part.focus) < 2:
-            return None
-        for hit in retrieval.articles[:COVERING_ARTICLES]:
+        only the top one for a question of one term ("不做的话会被罚款吗": 罚款), too little to prefer a lower one by."""
+        one_term = sum(not t.isascii() for t in part.focus) < 2
+        for hit in retrieval.articles[:1 if one_term else COVERING_ARTICLES]:
             cov = self.coverage.of_article(part.focus, hit.key)
             if cov is not None and cov >= self.t.covered and cov > than:
                 return hit

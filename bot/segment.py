@@ -24,7 +24,7 @@ STOPWORDS = frozenset(
     "谁 吗 请问 一下 一个 有 没有 会 要 能 可以 应该 需要 想 知道 问 请 下 上 中 里 个 些 之 其 所 为 为了 因为 "
     "所以 如果 如 则 即 并 并且 及其 以 于 由 按照 依照 根据 关于 有关 其他 规定 下列 本 该 "
     "多少 多少钱 多久 几 啥 咋 哪个 哪儿 为啥 干啥 做啥 干嘛 怎么样 是否 是不是 嘛 吧 具体 到底 究竟 一般 "
-    "会不会 不会 能不能 要不要 不要 可不可以 除了 方面 要是 假如 万一 的话 还是 下来 起来 出来 过来 上来 下去".split()
+    "会不会 不会 能不能 要不要 不要 可不可以 除了 方面 要是 假如 万一 的话 还是 下来 起来 出来 过来 上来 下去 意思 含义 几次 几个 几种 几项".split()
 )
 EVERYDAY_FREQUENCY = 5000  # jieba's counts: 继续 14690, 考试 7815 are everyday; 厕所 906, 离婚 886, 闯红灯 4 are not
 # jieba's tags of words that say when, how or which, not what: time, adverb, pronoun, conjunction, preposition, particle

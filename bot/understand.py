@@ -104,8 +104,12 @@ _INVOLVING = re.compile(
 _HANDED_OVER = re.compile(r"(发|给|交|卖|寄|传|提供|透露|泄露)(给|了|过)|收了钱|收过钱|答应了|\b(sent|gave|sold|handed|passed|shared|leaked|told)\b")
 _TO_AUTHORITIES = re.compile(r"(给|向|交给|告诉|报告|提供给|交到)(了)?(国安|国家安全机关|派出所|公安|警察|12339|单位领导|保卫处|保密办)|state security|police")
 # "企业要做什么": who, and a bare "what must they do" — the domain's core question, asked in full for search
-_DUTY = re.compile(r"(要|该|得|需要|应该|应当|必须)?(做|干|负责|履行)(什么|啥|哪些)|义务|责任|职责|要求|注意什么|注意啥|duties|duty|obligations?|responsibilit|what (must|should|do) .* do")
-_DUTY_WORDS = frozenset({"义务", "责任", "职责", "要求", "注意", "负责", "履行", "做", "干", "承担"})
+# what someone must do, or how it concerns them ("跟我们学生有什么关系")
+_DUTY = re.compile(
+    r"(要|该|得|需要|应该|应当|必须)?(做|干|负责|履行)(什么|啥|哪些)|义务|责任|职责|要求|注意什么|注意啥|(有|有没有)(什么|啥)?关系|关系大吗"
+    r"|duties|duty|obligations?|responsibilit|what (must|should|do) .* do"
+)
+_DUTY_WORDS = frozenset({"义务", "责任", "职责", "要求", "注意", "负责", "履行", "做", "干", "承担", "关系"})
 _PAST = re.compile(r"了|过(?![去来])|\b(already|sent|gave|took|sold|told|shared|signed|posted|emailed|answered|installed|leaked|uploaded|photographed|passed|paid|did)\b")
 # an account of retaliation going on after reporting or helping ("举报了…最近有陌生人在我家楼下转悠"): a danger to report
 _THREATENED = re.compile(r"(我|已经)[^，。？?！!]{0,6}(举报|报告|协助)(了|过)[^，。？?！!]{0,20}(陌生人|威胁|骂|跟踪|骚扰|转悠|盯|恐吓)")
@@ -579,11 +583,12 @@ class Understander:
             return f"{word}有哪些反间谍安全防范义务"
         if not kind or not topic:
             return text
-        if kind == "subject":
+        if kind == "subject":  # the topic asked of another subject, as that question would be asked alone
             new_word = next((w for w, s in self._subject_words if s.name == subjects[0] and w in norm), subjects[0])
             topic = normalize(topic)
             old = next((w for w, _ in self._subject_words if w in topic), None) or next(iter(_PRONOUN.findall(topic)), None)
-            return topic.replace(old, new_word, 1) if old else f"{new_word} {topic}"
+            swapped = topic.replace(old, new_word, 1) if old else f"{new_word} {topic}"
+            return self._resolve(swapped, swapped, "", subjects, state)
         if kind == "consequence" and state.self_involved:
             return f"{topic} {text} 主动说明情况 自首 从轻处罚"
         if kind == "consequence":

@@ -195,3 +195,17 @@ def test_a_partial_answer_from_an_article_says_plainly_what_it_says(real_answere
     _, answer = converse(real_answerer, "When is the awareness day again? want to plan an assembly around it", "and the other one, the national security one?")
     assert ("guojiaanquanfa-2015", 14) in articles(answer)
     assert "15 April" in answer.answer or "April 15" in answer.answer  # the plain words of 第十四条, not only a pointer
+
+
+def test_how_it_concerns_a_subject_is_asked_as_their_duties_and_so_of_the_next_subject(real_answerer):
+    """"跟我们学生有什么关系" → "那学校呢": the schools' duties (第十七条), not the nearest entry on 人民防线."""
+    meaning, students, school = converse(real_answerer, "反间谍安全防范是什么意思", "跟我们学生有什么关系", "那学校呢")
+    assert meaning.citations[0].article == 2 and meaning.citations[0].paragraph == 2  # the definition, not 第三款
+    assert ("zhejiang-2019", 12) in articles(students)
+    assert school.coverage != "partial" and ("zhejiang-2019", 17) in articles(school)
+
+
+def test_asked_whether_someone_is_a_spy_the_bot_says_what_is_reported_and_judges_no_one(real_answerer):
+    _, judge = converse(real_answerer, "我同事最近老打听我们厂新产品的参数，还说有个境外客户愿意出钱", "他会不会是间谍")
+    assert judge.coverage == "partial" and ("zhejiang-2019", 19) in articles(judge)
+    assert "涉嫌间谍行为的信息和线索" in judge.answer and "12339" in judge.answer

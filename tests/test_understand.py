@@ -403,3 +403,28 @@ def test_a_question_asked_anew_in_the_texts_words_is_about_those_words(understan
     history = [Turn("user", "我们小区对面是部队，有个外地人天天拿长镜头拍"), Turn("bot", "请先这样做：…拨打12339")]
     part = understander.understand("我说了他会不会找我麻烦", history).parts[0]
     assert "报复" in part.query and "报复" in "".join(part.focus)
+
+
+@pytest.mark.parametrize(
+    "messages, query",
+    [
+        (["跟我们学生有什么关系"], "学生有哪些反间谍安全防范义务"),
+        (["跟我们学生有什么关系", "那学校呢"], "学校有哪些反间谍安全防范义务"),  # the swapped topic, asked as it would be alone
+        (["反间谍安全防范是什么意思"], "反间谍安全防范是什么意思"),  # no subject: nothing to rewrite
+    ],
+)
+def test_how_something_concerns_a_subject_is_asked_as_their_duties(understander, messages, query):
+    history = []
+    for message in messages[:-1]:
+        history += [Turn("user", message), Turn("bot", "…")]
+    assert understander.understand(messages[-1], history).parts[0].query == query
+
+
+def test_what_does_it_mean_is_how_a_question_is_put_not_what_it_is_about(understander):
+    assert understander.understand("反间谍安全防范是什么意思", []).parts[0].focus == ("反间谍安全防范",)
+
+
+def test_an_organisation_named_by_the_texts_is_no_subject(understander):
+    """敌对组织 is one term of the law, not a question about 单位 (组织)."""
+    assert understander.understand("那什么是敌对组织", []).parts[0].subjects == ()
+    assert understander.understand("社会组织要做什么", []).parts[0].subjects == ("单位",)
