@@ -294,11 +294,10 @@ class Decider:
             return Decision("partial", "question", part, faq=entry, articles=retrieval.articles[:1], coverage=cov, confidence=sim, retrieval=retrieval)
         # "国安会不会同其他单位会商…": an entry that leaves out what makes the question specific (会商) does not answer
         # it when a top-ranked article says it (第十三条)
-        # (an English question's coverage is only its glossary terms': too little to overrule the entry by)
-        uncovered = entry is not None and sim < t.faq_very_close and cov is not None and cov < t.covered and language(part.text) != "en"
-        covering = self._covering_article(part, retrieval, than=cov) if uncovered else None
+        uncovered = entry is not None and sim < t.faq_very_close and cov is not None and cov < t.covered
+        covering, covering_cov = self._covering_article(part, retrieval, than=cov) if uncovered else (None, None)
         if covering is not None:
-            return Decision("articles", "question", part, articles=(covering,), coverage=self.coverage.of_article(part.focus, covering.key), confidence=sim, retrieval=retrieval)
+            return Decision("articles", "question", part, articles=(covering,), coverage=covering_cov, confidence=sim, retrieval=retrieval)
         if entry is not None:
             # the verdict answers the entry's own question: only said when the question is surely that one (a yes/no
             # question it covers well), not for "有没有修改过" matched to "是不是全省都适用"
@@ -320,9 +319,9 @@ class Decider:
         near_faq = retrieval.signals.get("dense_faq_max", 0.0) >= t.faq_keeps_in_scope
         if part.follow_up or near_faq or (self._in_domain(part, p_domain, conversing) and (cov is None or cov >= t.partly_covered or nearest is not None or english_in_domain)):
             # the nearest is what contains most of the question: an article saying its words before an entry that does not
-            covering = None if language(part.text) == "en" else self._covering_article(part, retrieval, than=near_cov if nearest and near_cov is not None else cov or 0.0)
+            covering, covering_cov = self._covering_article(part, retrieval, than=near_cov if nearest and near_cov is not None else cov or 0.0)
             if covering is not None:
-                nearest, near_cov, cov = None, None, self.coverage.of_article(part.focus, covering.key)
+                nearest, near_cov, cov = None, None, covering_cov
             articles = (covering,) if covering is not None else retrieval.articles[:1]
             return Decision("partial", "question", part, faq=nearest, articles=articles, coverage=near_cov if nearest else cov, confidence=max(near_sim, law_sim), retrieval=retrieval)
         return Decision("out_of_scope", "out_of_scope", part, coverage=cov, confidence=probs["out_of_scope"], retrieval=retrieval)
@@ -369,15 +368,18 @@ class Decider:
                 best, best_key = (entry, hit.similarity, cov), key
         return best if best else (None, 0.0, None)
 
-    def _covering_article(self, part: Part, retrieval: Retrieval, than: float) -> ArticleHit | None:
-        """The first of the top-ranked articles that contains the question's focus (covered) and more of it than `than`;
-        only the top one for a question of one term ("不做的话会被罚款吗": 罚款), too little to prefer a lower one by."""
+    def _covering_article(self, part: Part, retrieval: Retrieval, than: float) -> tuple[ArticleHit | None, float | None]:
+        """The first of the top-ranked articles that contains the question's focus (covered) and more of it than `than`,
+        with its coverage; only the top one for a question of one term ("不做的话会被罚款吗": 罚款), too little to prefer
+        a lower one by; none for an English question, whose coverage is only its glossary terms'."""
+        if language(part.text) == "en":
+            return None, None
         one_term = sum(not t.isascii() for t in part.focus) < 2
         for hit in retrieval.articles[:1 if one_term else COVERING_ARTICLES]:
             cov = self.coverage.of_article(part.focus, hit.key)
             if cov is not None and cov >= self.t.covered and cov > than:
-                return hit
-        return None
+                return hit, cov
+        return None, None
 
     @staticmethod
     def _gives_number(part: Part, text: str) -> bool:

@@ -250,9 +250,9 @@ def test_an_entry_leaving_out_what_a_top_article_says_gives_way_to_that_article(
     d = answerer.decider._question(asked, hits, {"question": 1.0, "out_of_scope": 0.0})
     assert d.outcome == "articles" and d.articles[0].article == 13
     one_term = part("会商吗", form="yesno", focus=("会商",))  # one word is too little to prefer a lower-ranked article by
-    assert answerer.decider._covering_article(one_term, hits, than=0.0) is None
+    assert answerer.decider._covering_article(one_term, hits, than=0.0) == (None, None)
     top = Retrieval("q", ("q",), (ArticleHit(PRIMARY, 13, 1.5), ArticleHit(PRIMARY, 8, 1.1)), ())
-    assert answerer.decider._covering_article(one_term, top, than=0.0).article == 13
+    assert answerer.decider._covering_article(one_term, top, than=0.0)[0].article == 13
 
 
 def test_the_liability_articles_lead_an_answer_to_what_follows(answerer, corpus):
